@@ -1,0 +1,224 @@
+"""The engine: wires corpus, index, retrieval and answer composition; the only thing front ends import."""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import logging
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from .answer import Answer, AnswerSpan, Composer, not_covered
+from .chunking import make_chunks, make_sentence_splitter, split_sentences, splitter_kind
+from .config import (DEFAULT_TOP_K, MAX_TOP_K, ChunkSettings, resolve_corpus_dir, resolve_index_dir,
+                     resolve_model_name)
+from .corpus import Document, corpus_hash, load_corpus
+from .embedding import Embedder
+from .index import (FORMAT_VERSION, IndexCorrupt, IndexData, IndexMissing, IndexStale, build_index,
+                    load_index, save_index)
+from .lexical import terms
+from .question import QuestionError, clean_question, context_for
+from .retrieval import Query, Retriever
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    question: str
+    notes: list[str]
+    context: list[str]
+
+    @property
+    def embed_text(self) -> str:
+        return " ".join([*self.context, self.question])
+
+
+def _answer_id(question: str, history: list[str]) -> str:
+    return hashlib.sha1("\x1f".join([*history, question]).encode("utf-8", "surrogatepass")).hexdigest()[:12]
+
+
+class Engine:
+    """Answers questions about the corpus with cited passages.
+
+    Usage example:
+        >>> from qa import Engine
+        >>> engine = Engine.load()
+        >>> answer = engine.ask("Why did it fall short?", history=["What did the 2015 agreement bar?"])
+        >>> answer.answerable, answer.citations[0].paragraph > 0
+        (True, True)
+
+    Build one with :meth:`load`; it is safe to share between threads.
+    """
+
+    def __init__(self, docs: list[Document], data: IndexData, embedder: Embedder,
+                 composer: Composer | None = None, retriever: Retriever | None = None,
+                 corpus_dir: Path | None = None, index_dir: Path | None = None) -> None:
+        self.docs = docs
+        self.data = data
+        self.embedder = embedder
+        self.composer = composer or Composer()
+        self.retriever = retriever or Retriever(data)
+        self.corpus_dir = corpus_dir
+        self.index_dir = index_dir
+        self.titles = {doc.id: doc.title for doc in docs}
+        self.documents = {doc.id: doc for doc in docs}
+
+    @classmethod
+    def load(cls, corpus: str | os.PathLike | None = None, index: str | os.PathLike | None = None,
+             model: str | None = None, chunking: ChunkSettings | None = None,
+             rebuild: bool = False, progress: bool = False) -> "Engine":
+        """Load the corpus and its index, building the index when missing, stale or corrupt.
+
+        Args:
+            corpus: folder of ``.txt``/``.md`` documents. Defaults to ``$QA_CORPUS_DIR``, else ``corpus/``.
+            index: index folder. Defaults to ``$QA_INDEX_DIR``, else ``index/``.
+            model: sentence-transformers name or path. Defaults to ``$QA_MODEL``, else the packaged
+                all-MiniLM-L6-v2.
+            chunking: sentences per chunk and overlap. Defaults to :class:`ChunkSettings` ().
+            rebuild: build even when the saved index is current. Defaults to False.
+            progress: show a progress bar while embedding a build. Defaults to False.
+
+        Raises:
+            qa.corpus.CorpusError: the corpus is missing or unreadable.
+            qa.embedding.ModelError: the model cannot be found or loaded.
+        """
+        corpus_dir, index_dir = resolve_corpus_dir(corpus), resolve_index_dir(index)
+        chunking = chunking or ChunkSettings()
+        docs = load_corpus(corpus_dir)
+        embedder = Embedder(resolve_model_name(model))
+        embedder.model  # load now: a missing model is reported before any work
+        build_key = {"format": FORMAT_VERSION, "corpus_hash": corpus_hash(docs), "model": embedder.name,
+                     "chunking": dataclasses.asdict(chunking), "splitter": splitter_kind()}
+        data = None
+        if not rebuild:
+            try:
+                data = load_index(index_dir, build_key)
+            except IndexMissing:
+                logger.info("no index in %s yet; building it", index_dir)
+            except (IndexCorrupt, IndexStale) as exc:
+                logger.warning("%s; rebuilding", exc)
+        if data is None:
+            data = cls.build(docs, embedder, chunking, build_key, index_dir, progress)
+        engine = cls(docs, data, embedder, corpus_dir=corpus_dir, index_dir=index_dir)
+        embedder.encode(["warm up"])
+        return engine
+
+    @staticmethod
+    def build(docs: list[Document], embedder: Embedder, chunking: ChunkSettings, build_key: dict,
+              index_dir: Path | None, progress: bool = False) -> IndexData:
+        """Split, chunk and embed ``docs``; save to ``index_dir`` (kept in memory if it is not writable)."""
+        sentences = split_sentences(docs, make_sentence_splitter(docs))
+        chunks = make_chunks(docs, sentences, chunking)
+        data = build_index(sentences, chunks, embedder, build_key, progress=progress)
+        if index_dir is not None:
+            try:
+                save_index(data, index_dir)
+            except OSError as exc:
+                logger.warning("cannot write the index to %s (%s); serving it from memory only",
+                               index_dir, exc.strerror or exc)
+        return data
+
+    # -- asking -------------------------------------------------------------------------------
+
+    def _prepare(self, question: str, history: list[str] | None) -> _Prepared:
+        text, notes = clean_question(question)
+        earlier = []
+        for item in history or []:
+            try:
+                earlier.append(clean_question(item)[0])
+            except QuestionError:
+                continue
+        return _Prepared(text, notes, context_for(text, earlier))
+
+    def _queries(self, prepared: list[_Prepared]) -> list[Query]:
+        vectors, tokens = self.embedder.encode_with_tokens([p.embed_text for p in prepared])
+        return [Query(vector, token_matrix[1:-1], terms(p.question), terms(" ".join(p.context)))
+                for p, vector, token_matrix in zip(prepared, vectors, tokens)]
+
+    def make_query(self, question: str, history: list[str] | None = None) -> Query:
+        """The retrieval :class:`~qa.retrieval.Query` for one question (embeds it)."""
+        return self._queries([self._prepare(question, history)])[0]
+
+    def ask(self, question: str, history: list[str] | None = None, top_k: int | None = None,
+            id: str | None = None) -> Answer:
+        """Answer one question.
+
+        Args:
+            question: the user's question (control characters are stripped, over 2,000 characters cut).
+            history: earlier questions of the conversation, oldest first. Defaults to none.
+            top_k: number of citations. Defaults to 3; at most 20.
+            id: the answer's id. Defaults to a hash of the question and history.
+
+        Returns:
+            An :class:`Answer`; ``answerable`` is False when the article does not cover the question.
+
+        Raises:
+            QuestionError: the question is empty once cleaned, or ``top_k`` is out of range.
+        """
+        return self.ask_many([question], [history or []], top_k=top_k, ids=[id] if id else None)[0]
+
+    def ask_many(self, questions: list[str], histories: list[list[str]] | None = None,
+                 top_k: int | None = None, ids: list[str] | None = None) -> list[Answer]:
+        """Answer many questions, embedding them all in one pass.
+
+        Args:
+            questions: the questions.
+            histories: one history list per question (oldest first). Defaults to no history.
+            top_k: citations per answer. Defaults to 3; at most 20.
+            ids: one id per question. Defaults to hashes of question and history.
+
+        Returns:
+            One :class:`Answer` per question, in order; ``latency_ms`` is the batch time divided
+            by the number of questions.
+
+        Raises:
+            QuestionError: a question is empty once cleaned (the message gives its position),
+                or ``top_k`` is out of range, or the list lengths differ.
+        """
+        started = time.perf_counter()
+        top_k = DEFAULT_TOP_K if top_k is None else top_k
+        if not isinstance(top_k, int) or not 1 <= top_k <= MAX_TOP_K:
+            raise QuestionError(f"top_k must be an integer from 1 to {MAX_TOP_K}, got {top_k!r}")
+        histories = histories if histories is not None else [[] for _ in questions]
+        if len(histories) != len(questions) or (ids is not None and len(ids) != len(questions)):
+            raise QuestionError(f"got {len(questions)} questions but {len(histories)} histories"
+                                + ("" if ids is None else f" and {len(ids)} ids"))
+        prepared = []
+        for position, (question, history) in enumerate(zip(questions, histories), start=1):
+            try:
+                prepared.append(self._prepare(question, history))
+            except QuestionError as exc:
+                raise QuestionError(str(exc) if len(questions) == 1 else f"question {position}: {exc}") from exc
+        if not prepared:
+            return []
+        queries = self._queries(prepared)
+        hit_lists = self.retriever.search(queries, max(top_k, 3))
+        data = self.data
+        answers = []
+        for i, (p, query, hits) in enumerate(zip(prepared, queries, hit_lists)):
+            unknown = self.retriever.unknown_names(p.question)
+            answerable, chosen, citations = self.composer.compose(hits, data.chunks, data.sentences, self.titles,
+                                                                  unknown)
+            answers.append(Answer(
+                id=ids[i] if ids else _answer_id(p.question, p.context),
+                question=p.question,
+                answerable=answerable,
+                answer=" ".join(s.text for s in chosen) if answerable else not_covered(unknown),
+                answer_spans=[AnswerSpan(s.doc, s.start, s.end) for s in chosen],
+                citations=citations[:top_k],
+                latency_ms=0.0,
+                notes=p.notes,
+            ))
+        elapsed = (time.perf_counter() - started) * 1000 / len(answers)
+        for answer in answers:
+            answer.latency_ms = round(elapsed, 2)
+        return answers
+
+    # -- facts for front ends -----------------------------------------------------------------
+
+    def stats(self) -> dict:
+        """Counts and model for health checks: ``{"documents", "sentences", "chunks", "model"}``."""
+        return {"documents": len(self.docs), "sentences": len(self.data.sentences),
+                "chunks": len(self.data.chunks), "model": self.embedder.name}

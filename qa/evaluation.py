@@ -1,0 +1,118 @@
+"""Evaluation: score the engine on a JSON Lines set of questions with verbatim gold fragments."""
+from __future__ import annotations
+
+import json
+import statistics
+from dataclasses import dataclass
+from pathlib import Path
+
+from .config import PROJECT_ROOT
+
+DEFAULT_EVAL_SET = PROJECT_ROOT / "tests" / "eval" / "questions.jsonl"
+#: Item kinds: questions with a gold answer, and the two kinds the engine must decline.
+ANSWERED_KINDS = ("answerable", "followup")
+ABSTAIN_KINDS = ("off_topic", "near_topic")
+KINDS = ANSWERED_KINDS + ABSTAIN_KINDS
+
+
+class EvalSetError(ValueError):
+    """The evaluation file cannot be read or an item is malformed."""
+
+
+@dataclass(frozen=True)
+class EvalItem:
+    """One question: ``gold`` lists verbatim fragments, any of which answers it (empty for abstain kinds)."""
+
+    id: str
+    kind: str
+    question: str
+    history: list[str]
+    gold: list[str]
+
+
+def load_eval_set(path: Path = DEFAULT_EVAL_SET) -> list[EvalItem]:
+    """Read an evaluation set (one JSON object per line with id, kind, question, history, gold).
+
+    Raises:
+        EvalSetError: unreadable file, bad JSON, unknown kind, or an answerable item without gold.
+    """
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise EvalSetError(f"cannot read evaluation set {path}: {exc}") from exc
+    items = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            raw = json.loads(line)
+            item = EvalItem(str(raw["id"]), raw["kind"], raw["question"], list(raw.get("history", [])),
+                            list(raw.get("gold", [])))
+        except (ValueError, KeyError, TypeError) as exc:
+            raise EvalSetError(f"{path} line {number}: not an evaluation item ({exc})") from exc
+        if item.kind not in KINDS:
+            raise EvalSetError(f"{path} line {number}: kind {item.kind!r} is not one of {', '.join(KINDS)}")
+        if item.kind in ANSWERED_KINDS and not item.gold:
+            raise EvalSetError(f"{path} line {number}: a {item.kind} item needs gold fragments")
+        items.append(item)
+    return items
+
+
+def _share(flags: list[bool]) -> float | None:
+    return round(sum(flags) / len(flags), 4) if flags else None
+
+
+def evaluate(engine, items: list[EvalItem], top_k: int = 3) -> dict:
+    """Ask every item and score the answers.
+
+    Returns:
+        ``{"metrics": {...}, "failures": [...]}``. Metrics (shares 0..1, ``None`` when no item
+        of that kind): ``answer_correct`` (a gold fragment is in the answer; answerable and
+        follow-up items), ``rank1``/``top3`` (a gold fragment is in the first / first three
+        citations), ``followup_rank1``, ``answer_rate``, ``off_topic_abstained``,
+        ``near_topic_abstained``, ``median_top_citation_chars``, plus item counts.
+        ``failures`` lists the items that missed, with what came back.
+    """
+    answers = engine.ask_many([i.question for i in items], [i.history for i in items], top_k=top_k)
+    correct, rank1, top3, answered, followup_rank1 = [], [], [], [], []
+    abstained: dict[str, list[bool]] = {kind: [] for kind in ABSTAIN_KINDS}
+    lengths, failures = [], []
+    for item, answer in zip(items, answers):
+        texts = [c.text for c in answer.citations]
+        if item.kind in ANSWERED_KINDS:
+            ok = any(g in answer.answer for g in item.gold)
+            r1 = bool(texts) and any(g in texts[0] for g in item.gold)
+            t3 = any(g in t for t in texts[:3] for g in item.gold)
+            correct.append(ok)
+            rank1.append(r1)
+            top3.append(t3)
+            answered.append(answer.answerable)
+            if item.kind == "followup":
+                followup_rank1.append(r1)
+            if answer.answerable and texts:
+                lengths.append(len(texts[0]))
+            if not (ok and r1 and answer.answerable):
+                failures.append({"id": item.id, "kind": item.kind, "question": item.question,
+                                 "answerable": answer.answerable, "answer": answer.answer,
+                                 "top": texts[0] if texts else None, "gold": item.gold})
+        else:
+            abstained[item.kind].append(not answer.answerable)
+            if answer.answerable:
+                failures.append({"id": item.id, "kind": item.kind, "question": item.question,
+                                 "answerable": True, "answer": answer.answer})
+    metrics = {
+        "answer_correct": _share(correct),
+        "rank1": _share(rank1),
+        "top3": _share(top3),
+        "followup_rank1": _share(followup_rank1),
+        "answer_rate": _share(answered),
+        "off_topic_abstained": _share(abstained["off_topic"]),
+        "near_topic_abstained": _share(abstained["near_topic"]),
+        "median_top_citation_chars": statistics.median(lengths) if lengths else None,
+        "items": len(items),
+        "answerable_items": len(correct),
+        "followup_items": len(followup_rank1),
+        "off_topic_items": len(abstained["off_topic"]),
+        "near_topic_items": len(abstained["near_topic"]),
+    }
+    return {"metrics": metrics, "failures": failures}

@@ -1,0 +1,249 @@
+"""The index on disk: FAISS vectors, sentence/chunk tables and a manifest; atomic builds, checked loads.
+
+Layout of the index folder::
+
+    index/CURRENT              name of the live build folder (replaced atomically)
+    index/build-<id>/manifest.json   what it was built from + SHA-256 of every file
+    index/build-<id>/units.faiss     vectors of every sentence and of word windows of long ones
+    index/build-<id>/arrays.npz      which sentence each unit belongs to; token vectors per sentence
+    index/build-<id>/meta.json       sentences and chunks with their offsets
+
+A build is written to a temporary folder, flushed, renamed, and only then does
+``CURRENT`` (a temp file renamed over the old one) point at it: an interrupted
+build leaves the previous index in place. Loading checks every file's hash and
+the manifest's build key, so a truncated, missing, foreign or stale file is
+reported as such, never half-used.
+
+FAISS index type: exact inner product (``IndexFlatIP``) over unit vectors, i.e.
+cosine similarity. An article has a few hundred units; brute force is exact and
+takes microseconds. Approximate indexes (IVF, HNSW) only pay off past ~100k vectors.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import logging
+import os
+import shutil
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .chunking import Chunk, Sentence
+
+logger = logging.getLogger(__name__)
+
+#: Bump when the files or the way they are derived from the corpus change.
+FORMAT_VERSION = 2
+POINTER = "CURRENT"
+FILES = ("units.faiss", "arrays.npz", "meta.json")
+
+
+class IndexUnusable(Exception):
+    """Base class: the index cannot be used as it is (the engine rebuilds it)."""
+
+
+class IndexMissing(IndexUnusable):
+    """No index has been built in this folder yet."""
+
+
+class IndexCorrupt(IndexUnusable):
+    """An index file is missing, truncated or unreadable."""
+
+
+class IndexStale(IndexUnusable):
+    """The index was built from another corpus, model or chunking."""
+
+
+@dataclass
+class IndexData:
+    """Everything retrieval needs, in memory.
+
+    Row ``u`` of ``faiss_index`` embeds a unit of sentence ``unit_sentence[u]``;
+    ``token_vectors[token_offsets[j]:token_offsets[j + 1]]`` are sentence ``j``'s token vectors.
+    """
+
+    build_key: dict
+    sentences: list[Sentence]
+    chunks: list[Chunk]
+    faiss_index: object
+    unit_sentence: np.ndarray
+    token_vectors: np.ndarray
+    token_offsets: np.ndarray
+    manifest: dict
+
+
+def make_faiss_index(vectors: np.ndarray):
+    """An exact inner-product FAISS index holding ``vectors`` (shape ``(n, d)``, float32)."""
+    import faiss
+
+    index = faiss.IndexFlatIP(vectors.shape[1])
+    if len(vectors):
+        index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+    return index
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _fsync_write(path: Path, data: bytes) -> None:
+    with open(path, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def _versions() -> dict:
+    import faiss
+    import nltk
+    import sentence_transformers
+
+    return {"faiss": faiss.__version__, "nltk": nltk.__version__,
+            "sentence_transformers": sentence_transformers.__version__}
+
+
+def save_index(data: IndexData, index_dir: Path) -> Path:
+    """Write ``data`` to ``index_dir`` atomically and make it the live index.
+
+    Returns:
+        The new build folder.
+
+    Raises:
+        OSError: the folder cannot be written (the previous index is untouched).
+    """
+    import faiss
+
+    index_dir.mkdir(parents=True, exist_ok=True)
+    build_id = f"build-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:8]}"
+    tmp = index_dir / f".tmp-{build_id}"
+    tmp.mkdir()
+    try:
+        _fsync_write(tmp / "units.faiss", faiss.serialize_index(data.faiss_index).tobytes())
+        with open(tmp / "arrays.npz", "wb") as handle:
+            np.savez(handle, unit_sentence=data.unit_sentence, token_vectors=data.token_vectors,
+                     token_offsets=data.token_offsets)
+            handle.flush()
+            os.fsync(handle.fileno())
+        meta = {"sentences": [dataclasses.asdict(s) for s in data.sentences],
+                "chunks": [dataclasses.asdict(c) for c in data.chunks]}
+        _fsync_write(tmp / "meta.json", json.dumps(meta, ensure_ascii=False).encode("utf-8"))
+        manifest = {**data.manifest, "build_key": data.build_key, "versions": _versions(),
+                    "files": {name: {"sha256": _sha256(tmp / name), "bytes": (tmp / name).stat().st_size}
+                              for name in FILES}}
+        _fsync_write(tmp / "manifest.json", json.dumps(manifest, indent=2).encode("utf-8"))
+        final = index_dir / build_id
+        os.rename(tmp, final)
+        pointer_tmp = index_dir / f".{POINTER}.{build_id}"
+        _fsync_write(pointer_tmp, build_id.encode("ascii"))
+        os.replace(pointer_tmp, index_dir / POINTER)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    data.manifest = manifest
+    _remove_old_builds(index_dir, keep=build_id)
+    return final
+
+
+def _remove_old_builds(index_dir: Path, keep: str) -> None:
+    for entry in index_dir.iterdir():
+        if entry.name != keep and (entry.name.startswith(("build-", ".tmp-build-", f".{POINTER}."))):
+            if entry.is_dir():
+                shutil.rmtree(entry, ignore_errors=True)
+            else:
+                entry.unlink(missing_ok=True)
+
+
+def load_index(index_dir: Path, build_key: dict) -> IndexData:
+    """Load the live index of ``index_dir`` and check it matches ``build_key``.
+
+    Returns:
+        The loaded :class:`IndexData`.
+
+    Raises:
+        IndexMissing: nothing built yet.
+        IndexCorrupt: a file is missing, altered or unreadable (message names it).
+        IndexStale: built from something else (message says what changed).
+    """
+    pointer = index_dir / POINTER
+    if not pointer.is_file():
+        raise IndexMissing(f"no index in {index_dir}")
+    try:
+        build = index_dir / pointer.read_text(encoding="ascii").strip()
+        manifest = json.loads((build / "manifest.json").read_text(encoding="utf-8"))
+        files = manifest["files"]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise IndexCorrupt(f"index manifest in {index_dir} is unreadable ({type(exc).__name__})") from exc
+    if manifest.get("build_key") != build_key:
+        raise IndexStale(f"index in {index_dir} is stale: {describe_change(manifest.get('build_key'), build_key)}")
+    for name in FILES:
+        path = build / name
+        if not path.is_file():
+            raise IndexCorrupt(f"index file {path} is missing")
+        if _sha256(path) != files.get(name, {}).get("sha256"):
+            raise IndexCorrupt(f"index file {path} is truncated or altered (checksum mismatch)")
+    try:
+        import faiss
+
+        faiss_index = faiss.deserialize_index(np.frombuffer((build / "units.faiss").read_bytes(), dtype=np.uint8))
+        with np.load(build / "arrays.npz", allow_pickle=False) as arrays:
+            unit_sentence, token_vectors, token_offsets = (
+                arrays["unit_sentence"], arrays["token_vectors"], arrays["token_offsets"])
+        meta = json.loads((build / "meta.json").read_text(encoding="utf-8"))
+        sentences = [Sentence(**s) for s in meta["sentences"]]
+        chunks = [Chunk(**{**c, "sentence_ids": tuple(c["sentence_ids"])}) for c in meta["chunks"]]
+    except Exception as exc:  # faiss raises RuntimeError, numpy ValueError, json ValueError...
+        raise IndexCorrupt(f"index in {build} cannot be read ({type(exc).__name__})") from exc
+    if (len(unit_sentence) != faiss_index.ntotal or len(token_offsets) != len(sentences) + 1
+            or (len(token_offsets) and int(token_offsets[-1]) != len(token_vectors))):
+        raise IndexCorrupt(f"index in {build} is inconsistent (vector and table sizes differ)")
+    return IndexData(build_key, sentences, chunks, faiss_index, unit_sentence, token_vectors,
+                     token_offsets, manifest)
+
+
+def describe_change(old: dict | None, new: dict) -> str:
+    """Human words for what differs between two build keys, e.g. ``"model changed (a -> b)"``."""
+    if not isinstance(old, dict):
+        return "manifest has no build key"
+    changes = []
+    for key in sorted(set(old) | set(new)):
+        if old.get(key) != new.get(key):
+            if key == "corpus_hash":
+                changes.append("corpus changed")
+            else:
+                changes.append(f"{key} changed ({old.get(key)} -> {new.get(key)})")
+    return ", ".join(changes) or "unknown change"
+
+
+def build_index(sentences: list[Sentence], chunks: list[Chunk], embedder, build_key: dict,
+                progress: bool = False) -> IndexData:
+    """Embed the sentences (with their token vectors) and their word windows into an :class:`IndexData`.
+
+    Args:
+        sentences: from :func:`qa.chunking.split_sentences`.
+        chunks: from :func:`qa.chunking.make_chunks`.
+        embedder: a :class:`qa.embedding.Embedder`.
+        build_key: what the index is built from (stored in the manifest, compared on load).
+        progress: show a progress bar while embedding. Defaults to False.
+    """
+    from .chunking import sentence_units
+
+    units = sentence_units(sentences)
+    dim = embedder.dimension
+    sentence_vectors, tokens = embedder.encode_with_tokens([s.text for s in sentences], show_progress=progress) \
+        if sentences else (np.zeros((0, dim), np.float32), [])
+    windows = [(sid, text) for sid, text in units if text != sentences[sid].text]
+    window_vectors = embedder.encode([text for _, text in windows], show_progress=progress) if windows \
+        else np.zeros((0, dim), np.float32)
+    unit_sentence = np.array([s.id for s in sentences] + [sid for sid, _ in windows], dtype=np.int32)
+    offsets = np.zeros(len(sentences) + 1, dtype=np.int64)
+    offsets[1:] = np.cumsum([len(t) for t in tokens]) if tokens else []
+    token_vectors = np.concatenate(tokens) if tokens else np.zeros((0, dim), np.float32)
+    manifest = {"format": FORMAT_VERSION, "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                "counts": {"sentences": len(sentences), "chunks": len(chunks), "units": len(unit_sentence)}}
+    return IndexData(build_key, sentences, chunks, make_faiss_index(np.concatenate([sentence_vectors, window_vectors])),
+                     unit_sentence, token_vectors, offsets, manifest)
