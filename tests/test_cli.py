@@ -1,0 +1,80 @@
+"""The real command line in a subprocess: output, streams and exit codes."""
+import json
+import subprocess
+import sys
+import time
+
+
+def run(cli_env, *args, env_extra=None):
+    env = dict(cli_env, **(env_extra or {}))
+    return subprocess.run([sys.executable, "-m", "qa", *args], capture_output=True, text=True, env=env, timeout=300)
+
+
+def test_help_lists_examples_and_is_fast(cli_env):
+    started = time.perf_counter()
+    result = run(cli_env, "--help")
+    assert result.returncode == 0
+    assert "examples:" in result.stdout and "python -m qa ask" in result.stdout
+    for command in ("index", "ask", "eval", "batch"):
+        sub = run(cli_env, command, "--help")
+        assert sub.returncode == 0 and "example" in sub.stdout, command
+    assert time.perf_counter() - started < 60  # sanity only; speed is measured in bench/
+
+
+def test_help_does_not_import_torch(cli_env):
+    code = "import sys; from qa.cli import build_parser; build_parser(); print('torch' in sys.modules, 'numpy' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=cli_env).stdout
+    assert out.strip() == "False False"
+
+
+def test_ask_prints_answer_and_citations(cli_env, engine):
+    result = run(cli_env, "ask", "What did the Carnegie Endowment call on states to do?")
+    assert result.returncode == 0, result.stderr
+    assert "Carnegie Endowment" in result.stdout
+    assert "[1] paragraph" in result.stdout
+
+
+def test_ask_json_with_history(cli_env, engine):
+    result = run(cli_env, "ask", "When was that meeting held?", "--history", "What did the G20 meeting warn about?",
+                 "--json", "-k", "2")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert len(data["citations"]) == 2 and "held in March this year" in data["answer"]
+
+
+def test_empty_question_exits_2(cli_env):
+    result = run(cli_env, "ask", "   ")
+    assert result.returncode == 2
+    assert "question is empty" in result.stderr and result.stdout == ""
+
+
+def test_bad_flag_exits_2(cli_env):
+    result = run(cli_env, "ask", "x", "--top-k", "50")
+    assert result.returncode == 2 and "must be from 1 to 20" in result.stderr
+
+
+def test_missing_corpus_exits_1_with_one_line(cli_env, tmp_path):
+    result = run(cli_env, "ask", "Who wrote it?", "--corpus", str(tmp_path / "missing"))
+    assert result.returncode == 1
+    assert result.stderr.strip().count("\n") == 0 and "pass --corpus DIR" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_missing_model_exits_1_with_one_line(cli_env, tmp_path):
+    result = run(cli_env, "ask", "Who wrote it?", "--model", str(tmp_path / "no-model"))
+    assert result.returncode == 1
+    assert "does not exist" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_index_command_rebuilds_and_reports(cli_env, tmp_path):
+    result = run(cli_env, "index", "--index", str(tmp_path / "idx"))
+    assert result.returncode == 0, result.stderr
+    assert "indexed 1 document(s), 9 paragraphs" in result.stdout
+    assert (tmp_path / "idx" / "CURRENT").is_file()
+
+
+def test_eval_command_prints_metrics(cli_env, engine):
+    result = run(cli_env, "eval", "--json")
+    assert result.returncode == 0, result.stderr
+    metrics = json.loads(result.stdout)["metrics"]
+    assert metrics["items"] >= 60 and metrics["rank1"] > 0.5

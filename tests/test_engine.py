@@ -1,0 +1,112 @@
+"""The engine end to end with the real model: answers, offsets, follow-ups, abstaining, bad input."""
+import json
+
+import pytest
+
+from qa import QuestionError
+from qa.evaluation import evaluate, load_eval_set
+from qa.lexical import BM25, terms
+
+
+def test_answer_shape_is_json_and_offsets_are_exact(engine):
+    answer = engine.ask("Which organization called on states to commit not to attack financial systems?")
+    data = json.loads(json.dumps(answer.to_dict()))
+    assert set(data) == {"id", "question", "answerable", "answer", "answer_spans", "citations", "latency_ms", "notes"}
+    assert data["answerable"] is True
+    text = engine.documents["us-china-cyber-relations"].text
+    assert [c["n"] for c in data["citations"]] == [1, 2, 3]
+    for c in data["citations"]:
+        assert text[c["start"]:c["end"]] == c["text"]
+        assert c["paragraph"] >= 1 and c["sentence"] >= 1
+    for span in data["answer_spans"]:
+        assert text[span["start"]:span["end"]] in data["answer"]
+    assert "Carnegie Endowment" in data["answer"]
+
+
+def test_every_chunk_offset_is_exact(engine):
+    for chunk in engine.data.chunks:
+        assert engine.documents[chunk.doc].text[chunk.start:chunk.end] == chunk.text
+
+
+def test_followup_uses_history(engine):
+    history = ["What was the first Law Enforcement and Cybersecurity Dialogue?"]
+    alone = engine.ask("Who took part in it?")
+    followed = engine.ask("Who took part in it?", history=history)
+    assert "the United States and China met" in followed.citations[0].text
+    assert "the United States and China met" not in alone.citations[0].text
+    held = engine.ask("When was that meeting held?", history=["What did the G20 meeting warn about?"])
+    assert "held in March this year" in held.answer
+
+
+def test_off_topic_is_declined_but_lists_related_passages(engine):
+    answer = engine.ask("What is a good recipe for banana bread?")
+    assert answer.answerable is False
+    assert answer.answer.startswith("The article does not cover")
+    assert answer.answer_spans == [] and answer.citations
+
+
+def test_unknown_names_are_declined(engine):
+    answer = engine.ask("What sanctions did the US impose on Huawei?")
+    assert answer.answerable is False
+    assert "Huawei" in answer.answer
+
+
+@pytest.mark.parametrize("bad", ["", "   ", "\x00\x01\n\t"])
+def test_empty_question_raises(engine, bad):
+    with pytest.raises(QuestionError, match="question is empty"):
+        engine.ask(bad)
+
+
+def test_long_question_is_cut_with_a_note_and_controls_stripped(engine):
+    answer = engine.ask("Who wrote\x00 the article? " + "x" * 3000)
+    assert len(answer.question) <= 2000 and "\x00" not in answer.question
+    assert answer.notes and "cut to its first 2000" in answer.notes[0]
+
+
+@pytest.mark.parametrize("k", [0, 21, "3"])
+def test_bad_top_k_lists_valid_range(engine, k):
+    with pytest.raises(QuestionError, match="top_k must be an integer from 1 to 20"):
+        engine.ask("Who wrote the article?", top_k=k)
+
+
+def test_top_k_larger_than_corpus_returns_what_exists(engine):
+    answer = engine.ask("cyber", top_k=20)
+    assert 1 <= len(answer.citations) <= 20
+    assert len({c.start for c in answer.citations}) == len(answer.citations)
+
+
+def test_ask_many_equals_ask(engine):
+    questions = ["Who wrote the article?", "When was that meeting held?", "How tall is Mount Everest?"]
+    histories = [[], ["What did the G20 warn about?"], []]
+    many = engine.ask_many(questions, histories)
+    for q, h, got in zip(questions, histories, many):
+        one = engine.ask(q, history=h)
+        a, b = got.to_dict(), one.to_dict()
+        a.pop("latency_ms"), b.pop("latency_ms")
+        assert a == b
+
+
+def test_ask_many_names_the_bad_position(engine):
+    with pytest.raises(QuestionError, match="question 2: question is empty"):
+        engine.ask_many(["Who wrote the article?", " "])
+
+
+def test_bm25_edge_cases():
+    bm25 = BM25([terms("cyber theft of property"), terms("financial data"), terms("cyber theft of property")])
+    assert bm25.scores([]).tolist() == [0, 0, 0]
+    assert bm25.scores(terms("zebra")).tolist() == [0, 0, 0]
+    scores = bm25.scores(terms("cyber thefts"))
+    assert scores[0] == scores[2] > scores[1] == 0
+    assert BM25([]).scores(["x"]).shape == (0,)
+
+
+# Floors a little below the measured scores (README "Evaluation"), so a regression fails CI.
+FLOORS = {"answer_correct": 0.74, "rank1": 0.80, "top3": 0.92, "followup_rank1": 0.85,
+          "answer_rate": 0.93, "off_topic_abstained": 1.0, "near_topic_abstained": 0.45}
+
+
+def test_evaluation_set_meets_floors(engine):
+    metrics = evaluate(engine, load_eval_set())["metrics"]
+    for name, floor in FLOORS.items():
+        assert metrics[name] >= floor, (name, metrics[name])
+    assert metrics["median_top_citation_chars"] <= 400
