@@ -1,12 +1,45 @@
 """Answer composition: the one Answer/Citation shape, picking answer sentences, and deciding "not in the article"."""
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 
 from .chunking import Chunk, Sentence
 from .retrieval import Hit
 
 NOT_COVERED = "The article does not cover this question."
+
+# Expected answer types: a "when" question needs a time in its answer, a "how many"
+# question a quantity. An answer sentence without one does not answer it.
+_ASKS_TIME = re.compile(r"^\s*(when\b|(in |during )?(what|which) (year|month|day|date|decade)\b)", re.IGNORECASE)
+_ASKS_COUNT = re.compile(r"^\s*how (many|much)\b", re.IGNORECASE)
+_TIME = re.compile(
+    r"\b(1[5-9]\d\d|20\d\d|january|february|march|april|may|june|july|august|september|october|"
+    r"november|december|spring|summer|autumn|fall|winter|year|years|month|months|week|weeks|day|days|"
+    r"decade|century|today|yesterday|tomorrow|recently|earlier|later|ago|now|currently|onset|since|"
+    r"before|after|until|during)\b", re.IGNORECASE)
+_COUNT = re.compile(
+    r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozens?|hundreds?|"
+    r"thousands?|millions?|billions?|trillions?|several|percent|half)\b",
+    re.IGNORECASE)
+
+
+def expected_answer_type(question: str) -> str | None:
+    """``"time"`` for when-questions, ``"count"`` for how-many/how-much, else None."""
+    if _ASKS_TIME.search(question):
+        return "time"
+    if _ASKS_COUNT.search(question):
+        return "count"
+    return None
+
+
+def has_answer_type(text: str, kind: str | None) -> bool:
+    """Whether ``text`` holds an expression of ``kind`` (always True for None)."""
+    if kind == "time":
+        return bool(_TIME.search(text))
+    if kind == "count":
+        return bool(_COUNT.search(text))
+    return True
 
 
 def not_covered(unknown_names: list[str] = ()) -> str:
@@ -75,7 +108,9 @@ class Composer:
     The answer is the best sentence of the top chunk; the chunk's other sentence
     joins it when it scores within ``pair_margin`` of the best ("the best-supported
     sentence or two"). The question counts as not covered when the best sentence's
-    dense similarity is below ``min_similarity``.
+    dense similarity is below ``min_similarity`` (``name_similarity`` when the question
+    names something the corpus never mentions), or when a when/how-many question gets
+    an answer without a time/quantity in it.
 
     Usage example:
         >>> composer = Composer()
@@ -96,7 +131,8 @@ class Composer:
     pair_margin: float = 0.05
 
     def compose(self, hits: list[Hit], chunks: list[Chunk], sentences: list[Sentence],
-                titles: dict[str, str], unknown_names: list[str] = ()) -> tuple[bool, list[Sentence], list[Citation]]:
+                titles: dict[str, str], unknown_names: list[str] = (),
+                answer_type: str | None = None) -> tuple[bool, list[Sentence], list[Citation]]:
         """Choose the answer sentences and build the citations for one question.
 
         Returns:
@@ -117,4 +153,6 @@ class Composer:
         best_score = max(top.sentence_scores)
         chosen = [sentences[sid] for sid, score in zip(ids, top.sentence_scores)
                   if sid == top.best_sentence or score >= best_score - self.pair_margin]
+        if not has_answer_type(" ".join(s.text for s in chosen), answer_type):
+            return False, [], citations
         return True, chosen, citations

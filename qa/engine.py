@@ -9,7 +9,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .answer import Answer, AnswerSpan, Composer, not_covered
+from .answer import Answer, AnswerSpan, Composer, expected_answer_type, not_covered
 from .chunking import make_chunks, make_sentence_splitter, split_sentences, splitter_kind
 from .config import (DEFAULT_TOP_K, MAX_TOP_K, ChunkSettings, resolve_corpus_dir, resolve_index_dir,
                      resolve_model_name)
@@ -18,7 +18,7 @@ from .embedding import Embedder
 from .index import (FORMAT_VERSION, IndexCorrupt, IndexData, IndexMissing, IndexStale, build_index,
                     load_index, save_index)
 from .lexical import terms
-from .question import QuestionError, clean_question, context_for
+from .question import QuestionError, clean_question, context_for, retrieval_text
 from .retrieval import Query, Retriever
 
 logger = logging.getLogger(__name__)
@@ -32,7 +32,7 @@ class _Prepared:
 
     @property
     def embed_text(self) -> str:
-        return " ".join([*self.context, self.question])
+        return " ".join([*self.context, retrieval_text(self.question)])
 
 
 def _answer_id(question: str, history: list[str]) -> str:
@@ -134,7 +134,7 @@ class Engine:
 
     def _queries(self, prepared: list[_Prepared]) -> list[Query]:
         vectors, tokens = self.embedder.encode_with_tokens([p.embed_text for p in prepared])
-        return [Query(vector, token_matrix[1:-1], terms(p.question), terms(" ".join(p.context)))
+        return [Query(vector, token_matrix[1:-1], terms(retrieval_text(p.question)), terms(" ".join(p.context)))
                 for p, vector, token_matrix in zip(prepared, vectors, tokens)]
 
     def make_query(self, question: str, history: list[str] | None = None) -> Query:
@@ -199,8 +199,8 @@ class Engine:
         answers = []
         for i, (p, query, hits) in enumerate(zip(prepared, queries, hit_lists)):
             unknown = self.retriever.unknown_names(p.question)
-            answerable, chosen, citations = self.composer.compose(hits, data.chunks, data.sentences, self.titles,
-                                                                  unknown)
+            answerable, chosen, citations = self.composer.compose(
+                hits, data.chunks, data.sentences, self.titles, unknown, expected_answer_type(p.question))
             answers.append(Answer(
                 id=ids[i] if ids else _answer_id(p.question, p.context),
                 question=p.question,

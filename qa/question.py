@@ -22,6 +22,26 @@ _FOLLOWUP_OPENERS = ("and ", "what about", "how about", "also", "why", "how so",
 _SHORT_QUESTION_WORDS = 4
 
 
+# Conversational framing that names the article or its authors rather than the subject;
+# it pulls retrieval toward the byline ("The views are the authors.").
+_FRAMING = re.compile(
+    r"\b(according to|in the view of|per) (the )?(authors?|article|piece|writers?|text|story)\b[’']?|"
+    r"\bin the (authors?|writers?)[’']?s?[’']? (view|opinion)\b|"
+    r"\b(does|do|did) (the )?(article|piece|authors?|writers?|text|story) (say|suggest|argue|think|claim)\b",
+    re.IGNORECASE)
+
+
+def retrieval_text(question: str) -> str:
+    """``question`` without framing about the article itself ("according to the authors").
+
+    Example:
+        >>> retrieval_text("Is now a good time, in the authors' view?")
+        'Is now a good time, ?'
+    """
+    stripped = _FRAMING.sub("", question)
+    return stripped if stripped.strip(" ,?.!") else question
+
+
 def clean_question(text: str, limit: int = MAX_QUESTION_CHARS) -> tuple[str, list[str]]:
     """Strip control characters and lone surrogates, collapse whitespace, cut to ``limit`` characters.
 
