@@ -216,6 +216,16 @@ class Engine:
             answer.latency_ms = round(elapsed, 2)
         return answers
 
+    def reload(self) -> "Engine":
+        """A new engine from the same corpus, index folder and model (rebuilding if the corpus changed).
+
+        The current engine is untouched, so a server can keep answering with it when this fails.
+
+        Raises:
+            qa.corpus.CorpusError: the corpus is now missing or unreadable.
+        """
+        return Engine.load(corpus=self.corpus_dir, index=self.index_dir, model=self.embedder.name)
+
     # -- facts for front ends -----------------------------------------------------------------
 
     def stats(self) -> dict:
