@@ -102,6 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
                            examples:
                              python -m qa batch questions.txt --out answers.jsonl
                              python -m qa batch quiz.csv --out answers.csv --top-k 5
+                             python -m qa batch questions.txt --out report.md --base-url https://qa.example.org
                              cat questions.txt | python -m qa batch - --out -
 
                            exit codes: 0 file read (bad rows are reported in place), 1 bad rows with --strict,
@@ -111,6 +112,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="answers file (.jsonl, .csv, .md) or - for JSON Lines on stdout")
     p.add_argument("-k", "--top-k", type=_top_k, default=3, metavar="K", help="citations per answer (1-20)")
     p.add_argument("--strict", action="store_true", help="exit 1 when any row was bad")
+    p.add_argument("-b", "--base-url", metavar="URL", default=None,
+                   help="site serving /article/{doc}: .md citations link to URL/article/{doc}#p{paragraph}-s{sentence} "
+                        "(env QA_BASE_URL; default: no links)")
     _common(p)
     p.set_defaults(func=cmd_batch)
     return parser
