@@ -87,6 +87,16 @@ class Retriever:
         self.pair_weight = pair_weight
         self.bm25 = BM25([terms(s.text) for s in data.sentences])
         self._lower_text = " ".join(s.text.lower() for s in data.sentences)
+        # Units grouped by sentence, for a per-sentence max with one reduceat.
+        self._unit_order = np.argsort(data.unit_sentence, kind="stable")
+        self._unit_starts = np.searchsorted(data.unit_sentence[self._unit_order], np.arange(len(data.sentences)))
+        # Chunk -> sentence ids, padded to the widest chunk.
+        width = max((len(c.sentence_ids) for c in data.chunks), default=1)
+        self._members = np.zeros((len(data.chunks), width), dtype=np.int64)
+        self._member_mask = np.zeros((len(data.chunks), width), dtype=bool)
+        for chunk in data.chunks:
+            self._members[chunk.id, : len(chunk.sentence_ids)] = chunk.sentence_ids
+            self._member_mask[chunk.id, : len(chunk.sentence_ids)] = True
         self.is_question = np.array([s.text.rstrip(" ”\"')").endswith("?") for s in data.sentences],
                                     dtype=np.float32)
 
@@ -118,23 +128,34 @@ class Retriever:
         best = float(raw.max()) if raw.size else 0.0
         return raw / best if best > 0 else raw
 
-    def token_scores(self, query: Query) -> np.ndarray:
-        """MaxSim of the query tokens against every sentence: shape ``(n_sentences,)``."""
+    def token_scores(self, queries: list[Query], block: int = 64) -> np.ndarray:
+        """MaxSim of each query's tokens against every sentence: shape ``(n_queries, n_sentences)``.
+
+        Queries are stacked ``block`` at a time into one matrix product.
+        """
         data = self.data
-        if not len(query.tokens) or not len(data.token_vectors):
-            return np.zeros(len(data.sentences), dtype=np.float32)
-        sims = query.tokens @ data.token_vectors.T
-        return np.maximum.reduceat(sims, data.token_offsets[:-1], axis=1).mean(axis=0)
+        out = np.zeros((len(queries), len(data.sentences)), dtype=np.float32)
+        if not len(data.token_vectors):
+            return out
+        for first in range(0, len(queries), block):
+            group = queries[first : first + block]
+            lengths = np.array([len(q.tokens) for q in group])
+            if not lengths.sum():
+                continue
+            stacked = np.concatenate([q.tokens for q in group if len(q.tokens)])
+            best = np.maximum.reduceat(stacked @ data.token_vectors.T, data.token_offsets[:-1], axis=1)
+            starts = np.concatenate([[0], np.cumsum(lengths[lengths > 0])[:-1]])
+            sums = np.add.reduceat(best, starts, axis=0)
+            out[first + np.flatnonzero(lengths)] = sums / lengths[lengths > 0, None]
+        return out
 
     def dense_scores(self, vectors: np.ndarray) -> np.ndarray:
         """Best unit cosine similarity per sentence for each query: shape ``(n_queries, n_sentences)``."""
-        data = self.data
-        n_units = data.faiss_index.ntotal
-        sims, ids = data.faiss_index.search(np.ascontiguousarray(vectors, dtype=np.float32), n_units)
-        dense = np.full((len(vectors), len(data.sentences)), -1.0, dtype=np.float32)
-        for row in range(len(vectors)):
-            np.maximum.at(dense[row], data.unit_sentence[ids[row]], sims[row])
-        return dense
+        index = self.data.faiss_index
+        sims, ids = index.search(np.ascontiguousarray(vectors, dtype=np.float32), index.ntotal)
+        by_unit = np.empty_like(sims)
+        np.put_along_axis(by_unit, ids, sims, axis=1)
+        return np.maximum.reduceat(by_unit[:, self._unit_order], self._unit_starts, axis=1)
 
     def search(self, queries: list[Query], top_k: int) -> list[list[Hit]]:
         """The ``top_k`` best chunks for each query.
@@ -143,39 +164,38 @@ class Retriever:
             One list per query, sorted by decreasing score, ties broken by chunk id;
             shorter than ``top_k`` only when there are fewer distinct chunks.
         """
-        data = self.data
         if not queries:
             return []
-        if not data.sentences:
+        if not self.data.sentences:
             return [[] for _ in queries]
-        dense_all = self.dense_scores(np.stack([q.vector for q in queries]))
+        dense = self.dense_scores(np.stack([q.vector for q in queries]))
+        lexical = np.stack([self.lexical_scores(q) for q in queries])
         norm = 1.0 + self.token_weight + self.lexical_weight
-        results = []
-        for query, dense in zip(queries, dense_all):
-            lexical = self.lexical_scores(query)
-            fused = (dense + self.token_weight * self.token_scores(query) + self.lexical_weight * lexical) / norm
-            fused = fused - self.question_penalty * self.is_question
-            results.append(self._rank_chunks(fused, dense, lexical, top_k))
-        return results
+        fused = (dense + self.token_weight * self.token_scores(queries) + self.lexical_weight * lexical) / norm
+        fused -= self.question_penalty * self.is_question
+        # Chunk scores for all queries at once: best member + pair_weight * mean of the others.
+        members = fused[:, self._members]                       # (queries, chunks, width)
+        members[:, ~self._member_mask] = -np.inf
+        best_pos = members.argmax(axis=2)
+        best = np.take_along_axis(members, best_pos[..., None], axis=2)[..., 0]
+        valid_sum = np.where(self._member_mask, members, 0.0).sum(axis=2)
+        counts = self._member_mask.sum(axis=1)
+        others = np.where(counts > 1, (valid_sum - best) / np.maximum(counts - 1, 1), 0.0)
+        scores = best + self.pair_weight * others
+        return [self._hits(scores[q], best_pos[q], fused[q], dense[q], lexical[q], top_k) for q in range(len(queries))]
 
-    def _rank_chunks(self, fused: np.ndarray, dense: np.ndarray, lexical: np.ndarray, top_k: int) -> list[Hit]:
-        scored = []
-        for chunk in self.data.chunks:
-            ids = chunk.sentence_ids
-            best = max(ids, key=lambda sid: (fused[sid], -sid))
-            others = [fused[sid] for sid in ids if sid != best]
-            score = float(fused[best]) + (self.pair_weight * float(np.mean(others)) if others else 0.0)
-            scored.append((score, chunk.id, best))
-        scored.sort(key=lambda item: (-item[0], item[1]))
+    def _hits(self, scores, best_pos, fused, dense, lexical, top_k: int) -> list[Hit]:
         hits: list[Hit] = []
         covered: set[int] = set()
-        for score, chunk_id, best in scored:
+        chunks = self.data.chunks
+        for chunk_id in np.lexsort((np.arange(len(scores)), -scores)):
+            chunk = chunks[chunk_id]
+            best = chunk.sentence_ids[best_pos[chunk_id]]
             if best in covered:
                 continue
-            chunk = self.data.chunks[chunk_id]
             covered.update(chunk.sentence_ids)
-            hits.append(Hit(chunk_id, round(score, 6), float(dense[best]), float(lexical[best]), best,
-                            tuple(float(fused[sid]) for sid in chunk.sentence_ids)))
+            hits.append(Hit(int(chunk_id), round(float(scores[chunk_id]), 6), float(dense[best]),
+                            float(lexical[best]), best, tuple(float(fused[sid]) for sid in chunk.sentence_ids)))
             if len(hits) == top_k:
                 break
         return hits
