@@ -1,0 +1,341 @@
+"""Guards around the web app: the engine gate, shared-token auth, security headers, body limit and JSON errors.
+
+Each middleware is a plain ASGI callable with one job; :func:`qa.web.create_app`
+stacks them (outermost first): JSON errors, CORS, security headers, auth, body limit.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import re
+import threading
+from contextlib import contextmanager
+from http import HTTPStatus
+from typing import Awaitable, Callable, Iterator
+from urllib.parse import parse_qsl, urlencode
+
+logger = logging.getLogger(__name__)
+
+Scope = dict
+Receive = Callable[[], Awaitable[dict]]
+Send = Callable[[dict], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+#: Name of the cookie set by ``?token=`` (it holds a digest of the token, never the token).
+AUTH_COOKIE = "qa_auth"
+
+
+class Busy(RuntimeError):
+    """The engine already has as many callers running and waiting as allowed."""
+
+
+class Gate:
+    """Bounds how many engine calls run at once and how many may wait; the rest are refused.
+
+    Both the JSON API and the Gradio events go through one gate, so a flood on one
+    cannot starve the other without being refused with "busy, try again".
+
+    Usage example:
+        >>> gate = Gate(running=2, waiting=4, wait_seconds=5.0)
+        >>> with gate.slot():
+        ...     pass
+
+    Args:
+        running: engine calls at once. Defaults to 4 (the engine is thread-safe; more only
+            shares the same cores).
+        waiting: callers that may wait for a running slot; one more is refused at once.
+            Defaults to 32.
+        wait_seconds: longest wait for a running slot before refusing. Defaults to 10.0.
+    """
+
+    def __init__(self, running: int = 4, waiting: int = 32, wait_seconds: float = 10.0) -> None:
+        if running < 1 or waiting < 0 or wait_seconds <= 0:
+            raise ValueError(f"Gate needs running >= 1, waiting >= 0 and wait_seconds > 0; got "
+                             f"running={running}, waiting={waiting}, wait_seconds={wait_seconds}")
+        self.running, self.waiting, self.wait_seconds = running, waiting, wait_seconds
+        self._slots = threading.BoundedSemaphore(running)
+        self._lock = threading.Lock()
+        self._inside = 0
+
+    @contextmanager
+    def slot(self) -> Iterator[None]:
+        """Hold one running slot for the ``with`` block.
+
+        Raises:
+            Busy: ``running + waiting`` callers are already inside, or no slot freed up in time.
+        """
+        with self._lock:
+            if self._inside >= self.running + self.waiting:
+                raise Busy(f"{self._inside} requests are running or waiting (limit {self.running + self.waiting})")
+            self._inside += 1
+        try:
+            if not self._slots.acquire(timeout=self.wait_seconds):
+                raise Busy(f"no free slot within {self.wait_seconds:g} s")
+            try:
+                yield
+            finally:
+                self._slots.release()
+        finally:
+            with self._lock:
+                self._inside -= 1
+
+
+def json_body(status: int, message: str, **extra) -> bytes:
+    """The JSON error body every API error uses: ``{"error": message, "status": status, ...}``."""
+    return json.dumps({"error": message, "status": status, **extra}, ensure_ascii=False).encode("utf-8")
+
+
+async def send_json(send: Send, status: int, message: str, headers: list[tuple[bytes, bytes]] | None = None) -> None:
+    """Send a complete JSON error response."""
+    body = json_body(status, message)
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+                            *(headers or [])]})
+    await send({"type": "http.response.body", "body": body})
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", []):
+        if key == name:
+            return value.decode("latin-1")
+    return None
+
+
+def wants_json(path: str, prefixes: tuple[str, ...]) -> bool:
+    """Whether ``path`` is one of the app's own JSON routes."""
+    return path.startswith(prefixes)
+
+
+class JSONErrors:
+    """Turns any non-JSON error response on the JSON routes (e.g. a CORS preflight refusal) into JSON.
+
+    Args:
+        app: the wrapped application.
+        prefixes: path prefixes of the JSON routes, e.g. ``("/api/", "/healthz")``.
+    """
+
+    def __init__(self, app: ASGIApp, prefixes: tuple[str, ...]) -> None:
+        self.app, self.prefixes = app, prefixes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not wants_json(scope["path"], self.prefixes):
+            await self.app(scope, receive, send)
+            return
+        held: dict | None = None  # the start of a response being replaced
+        text = bytearray()
+
+        async def guarded(message: dict) -> None:
+            nonlocal held
+            if message["type"] == "http.response.start":
+                headers = message.get("headers", [])
+                content_type = next((v for k, v in headers if k.lower() == b"content-type"), b"")
+                if message["status"] >= 400 and not content_type.startswith(b"application/json"):
+                    held = {**message, "plain": content_type.startswith(b"text/plain")}
+                    return
+                await send(message)
+            elif held is None:
+                await send(message)
+            else:
+                text.extend(message.get("body", b"")[: 300 - len(text)])
+                if not message.get("more_body"):
+                    await self._send_replacement(send, held, text)
+
+        await self.app(scope, receive, guarded)
+
+    @staticmethod
+    async def _send_replacement(send: Send, start: dict, text: bytearray) -> None:
+        status = start["status"]
+        try:
+            message = HTTPStatus(status).phrase
+        except ValueError:
+            message = "error"
+        if start["plain"] and text.strip():
+            message = text.decode("utf-8", "replace").strip()  # e.g. "Disallowed CORS origin"
+        body = json_body(status, message)
+        kept = [(k, v) for k, v in start.get("headers", []) if k.lower() not in (b"content-type", b"content-length")]
+        await send({"type": "http.response.start", "status": status,
+                    "headers": [*kept, (b"content-type", b"application/json"),
+                                (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})
+
+
+class SecurityHeaders:
+    """Adds ``Content-Security-Policy: frame-ancestors 'self' <allowed>`` and ``nosniff`` to every response.
+
+    Args:
+        app: the wrapped application.
+        frame_origins: sites allowed to frame the app besides itself. Defaults to none.
+    """
+
+    def __init__(self, app: ASGIApp, frame_origins: tuple[str, ...] = ()) -> None:
+        self.app = app
+        self.csp = " ".join(["frame-ancestors", "'self'", *frame_origins]).encode("latin-1")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: dict) -> None:
+            if message["type"] == "http.response.start":
+                headers = [(k, v) for k, v in message.get("headers", [])
+                           if k.lower() not in (b"content-security-policy", b"x-frame-options")]
+                headers += [(b"content-security-policy", self.csp), (b"x-content-type-options", b"nosniff")]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
+class BodyLimit:
+    """Refuses request bodies over ``limit`` bytes on the given paths with 413 JSON.
+
+    The body is read up front (at most ``limit + 1`` bytes) and replayed to the app,
+    so chunked uploads without ``Content-Length`` are bounded too.
+
+    Args:
+        app: the wrapped application.
+        limit: largest accepted body in bytes. Defaults to 65,536.
+        prefixes: paths that are limited. Defaults to ``("/api/",)``.
+    """
+
+    def __init__(self, app: ASGIApp, limit: int = 64 * 1024, prefixes: tuple[str, ...] = ("/api/",)) -> None:
+        self.app, self.limit, self.prefixes = app, limit, prefixes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith(self.prefixes):
+            await self.app(scope, receive, send)
+            return
+        too_big = f"request body is over {self.limit // 1024} KB; send a shorter question and history"
+        declared = _header(scope, b"content-length")
+        if declared and declared.isdigit() and int(declared) > self.limit:
+            await send_json(send, 413, too_big)
+            return
+        chunks, size = [], 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            chunks.append(message.get("body", b""))
+            size += len(chunks[-1])
+            if size > self.limit:
+                await send_json(send, 413, too_big)
+                return
+            if not message.get("more_body"):
+                break
+        body, replayed = b"".join(chunks), False
+
+        async def replay() -> dict:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+
+def cookie_value(token: str) -> str:
+    """What the auth cookie holds: an HMAC of a fixed label under the token (not the token itself)."""
+    return hmac.new(token.encode("utf-8"), b"qa-web-cookie", hashlib.sha256).hexdigest()
+
+
+def _same(given: str | None, expected: str) -> bool:
+    return given is not None and hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8"))
+
+
+class TokenAuth:
+    """Shared-token auth for the whole app except the health check.
+
+    A request is let in with ``Authorization: Bearer <token>`` or the cookie set by
+    opening any page once with ``?token=<token>`` (answered with a redirect to the same
+    URL without the token and an HttpOnly cookie; ``SameSite=None; Secure`` over HTTPS
+    so the embed works in a wiki's iframe, else ``SameSite=Lax``). Tokens are compared
+    with :func:`hmac.compare_digest` and never logged or echoed.
+
+    Args:
+        app: the wrapped application.
+        token: the shared token.
+        json_prefixes: paths answered with a JSON 401 (other paths get a short HTML page).
+        open_paths: paths that need no token. Defaults to ``("/healthz",)``.
+    """
+
+    def __init__(self, app: ASGIApp, token: str, json_prefixes: tuple[str, ...],
+                 open_paths: tuple[str, ...] = ("/healthz",)) -> None:
+        if not token:
+            raise ValueError("TokenAuth needs a non-empty token; unset QA_TOKEN to turn auth off")
+        self.app, self.token, self.cookie = app, token, cookie_value(token)
+        self.json_prefixes, self.open_paths = json_prefixes, open_paths
+
+    def _authorized(self, scope: Scope) -> bool:
+        header = _header(scope, b"authorization") or ""
+        if header[:7].lower() == "bearer " and _same(header[7:].strip(), self.token):
+            return True
+        for part in (_header(scope, b"cookie") or "").split(";"):
+            name, _, value = part.strip().partition("=")
+            if name == AUTH_COOKIE and _same(value, self.cookie):
+                return True
+        return False
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket") or scope["path"] in self.open_paths:
+            await self.app(scope, receive, send)
+            return
+        if scope["type"] == "http" and scope["method"] == "OPTIONS":
+            await self.app(scope, receive, send)  # CORS preflights carry no credentials
+            return
+        query = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
+        offered = [value for name, value in query if name == "token"]
+        if offered and scope["type"] == "http" and scope["method"] in ("GET", "HEAD") \
+                and not wants_json(scope["path"], self.json_prefixes):
+            if _same(offered[0], self.token):
+                await self._login(scope, send, [(n, v) for n, v in query if n != "token"])
+                return
+        elif self._authorized(scope):
+            await self.app(scope, receive, send)
+            return
+        logger.info("refused %s %s: missing or wrong token", scope.get("method", "WS"), scope["path"])
+        if scope["type"] == "websocket":
+            await send({"type": "websocket.close", "code": 1008})
+        elif wants_json(scope["path"], self.json_prefixes) or scope["path"].startswith("/gradio_api/"):
+            await send_json(send, 401, "missing or wrong token; send the header 'Authorization: Bearer <token>'",
+                            [(b"www-authenticate", b'Bearer realm="qa"')])
+        else:
+            body = (b"<!doctype html><meta charset=utf-8><title>Token needed</title>"
+                    b"<p>This site needs its access token: open it once as <code>/?token=&lt;token&gt;</code>.</p>")
+            await send({"type": "http.response.start", "status": 401,
+                        "headers": [(b"content-type", b"text/html; charset=utf-8"),
+                                    (b"content-length", str(len(body)).encode())]})
+            await send({"type": "http.response.body", "body": body})
+
+    async def _login(self, scope: Scope, send: Send, rest: list[tuple[str, str]]) -> None:
+        secure = scope.get("scheme") == "https" or _header(scope, b"x-forwarded-proto") == "https"
+        flags = "; SameSite=None; Secure" if secure else "; SameSite=Lax"
+        location = scope.get("root_path", "") + scope["path"] + (f"?{urlencode(rest)}" if rest else "")
+        cookie = f"{AUTH_COOKIE}={self.cookie}; Path=/; HttpOnly; Max-Age=2592000{flags}"
+        await send({"type": "http.response.start", "status": 303,
+                    "headers": [(b"location", location.encode("latin-1")), (b"set-cookie", cookie.encode("latin-1")),
+                                (b"cache-control", b"no-store"), (b"content-length", b"0")]})
+        await send({"type": "http.response.body", "body": b""})
+
+
+class RedactToken(logging.Filter):
+    """Removes ``token=...`` from log records (uvicorn's access log prints query strings)."""
+
+    _PATTERN = re.compile(r"(token=)[^&\s\"']+", re.IGNORECASE)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(self._PATTERN.sub(r"\1***", a) if isinstance(a, str) else a for a in record.args)
+        if isinstance(record.msg, str):
+            record.msg = self._PATTERN.sub(r"\1***", record.msg)
+        return True
+
+
+def install_log_redaction() -> None:
+    """Add :class:`RedactToken` to uvicorn's access logger once (used when a token is set)."""
+    access = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, RedactToken) for f in access.filters):
+        access.addFilter(RedactToken())

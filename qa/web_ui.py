@@ -1,0 +1,238 @@
+"""The Gradio page at ``/``: chat with citation cards beside the numbered article, and the batch tab.
+
+Gradio endpoints (for ``gradio_client``): ``/ask`` (question, history, top_k -> answer
+object), ``/batch`` (questions file, format, top_k -> answers file, summary) and ``/chat``
+(the page's own chat event; undocumented). All of them call the one shared engine through
+the web app's :class:`~qa.web_guard.Gate`.
+"""
+from __future__ import annotations
+
+import logging
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import gradio as gr
+
+from .batch import BatchError, QuestionFile, answer_file, open_questions
+from .question import QuestionError, clean_question
+from .web_guard import Busy
+from .web_pages import ARTICLE_CSS, CARD_CSS
+from .web_render import answer_html, article_html, esc, question_html
+
+if TYPE_CHECKING:
+    from .web import WebContext
+
+logger = logging.getLogger(__name__)
+
+BUSY_MESSAGE = "The server is busy; try again in a moment."
+#: Formats offered for batch answers (``qa.batch`` picks the writer by extension).
+BATCH_FORMATS = ("jsonl", "csv", "md")
+
+PAGE_CSS = CARD_CSS + ARTICLE_CSS + """
+#qa-article-panel{max-height:72vh!important;overflow-y:auto!important;padding-right:.4em}
+#qa-article-panel .qa-title{font-size:1.1em;margin:.2em 0 .6em}
+#qa-header h1{font-size:1.35em;margin:.2em 0}
+#qa-header p{margin:0;opacity:.8}
+"""
+
+#: Clicking a citation in the chat highlights its sentence in the side panel instead of leaving the page
+#: (a modified click, e.g. Ctrl+click, still opens ``/article#p..-s..`` in a new tab).
+PAGE_HEAD = """<script>
+document.addEventListener("click", function (event) {
+  if (event.button !== 0 || event.ctrlKey || event.metaKey || event.shiftKey || event.altKey) return;
+  var link = event.target.closest && event.target.closest("a.qa-cite-link");
+  var panel = document.getElementById("qa-article-panel");
+  if (!link || !panel) return;
+  var url = new URL(link.getAttribute("href"), location.href);
+  var path = /\/article\/([^\/]+)$/.exec(url.pathname), name = decodeURIComponent(url.hash.slice(1));
+  var doc = path ? decodeURIComponent(path[1]) : null;
+  var article = doc ? panel.querySelector('article[data-doc="' + CSS.escape(doc) + '"]')
+                    : panel.querySelector("article");
+  var target = article && article.querySelector('[data-anchor="' + CSS.escape(name) + '"]');
+  if (!target) return;
+  event.preventDefault();
+  event.stopPropagation();
+  panel.querySelectorAll(".qa-target,.qa-target-p").forEach(function (el) {
+    el.classList.remove("qa-target", "qa-target-p");
+  });
+  target.classList.add("qa-target");
+  var paragraph = target.closest(".qa-p");
+  if (paragraph) paragraph.classList.add("qa-target-p");
+  target.scrollIntoView({block: "center", behavior: "smooth"});
+}, true);
+</script>"""
+
+
+@dataclass(frozen=True)
+class NamedQuestions(QuestionFile):
+    """An uploaded questions file that calls itself by the name the user gave it, not by its server path."""
+
+    display_name: str = ""
+
+    @property
+    def name(self) -> str:
+        return self.display_name or super().name
+
+    @classmethod
+    def of(cls, source: QuestionFile, display_name: str) -> "NamedQuestions":
+        """``source`` (from :func:`qa.batch.open_questions`) shown as ``display_name``."""
+        return cls(**{f.name: getattr(source, f.name) for f in fields(source)}, display_name=display_name)
+
+
+def _fresh_output_dir(ctx: "WebContext", keep_seconds: float = 3600.0) -> Path:
+    """A new folder for one batch's answers; folders older than ``keep_seconds`` are removed.
+
+    Gradio copies the returned file into its own cache (cleared after an hour by
+    ``delete_cache``), so the originals only need to live until the reply is sent.
+    """
+    with ctx.lock:
+        if ctx.batch_root is None or not ctx.batch_root.is_dir():
+            ctx.batch_root = Path(tempfile.mkdtemp(prefix="qa-web-batch-"))
+        now = time.time()
+        for old in ctx.batch_root.iterdir():
+            if now - old.stat().st_mtime > keep_seconds:
+                shutil.rmtree(old, ignore_errors=True)
+        return Path(tempfile.mkdtemp(dir=ctx.batch_root))
+
+
+def _history_text(questions: list[str] | None, limit: int) -> list[str]:
+    return [q for q in (questions or []) if isinstance(q, str)][-limit:]
+
+
+def build_blocks(ctx: "WebContext") -> gr.Blocks:
+    """The Gradio UI for ``ctx``'s engine and settings (queue configured; not yet mounted).
+
+    Args:
+        ctx: the web app's shared engine, settings, gate and link builders.
+
+    Returns:
+        The :class:`gradio.Blocks` to mount at ``/``.
+    """
+    engine, settings = ctx.engine, ctx.settings
+    title = engine.docs[0].title if engine.docs else "the article"
+
+    def respond(message: str, chat: list, questions: list, request: gr.Request):
+        """Answer one chat message; the earlier questions of this conversation are the history."""
+        chat = list(chat or [])
+        questions = _history_text(questions, settings.max_history)
+        try:
+            clean_question(message or "")
+        except QuestionError as exc:
+            gr.Warning(str(exc))
+            return message, chat, questions
+        try:
+            with ctx.gate.slot():
+                answer = engine.ask(message, history=questions, top_k=settings.top_k)
+        except Busy:
+            raise gr.Error(BUSY_MESSAGE) from None
+        chat.append({"role": "user", "content": question_html(message)})
+        chat.append({"role": "assistant", "content": answer_html(answer, ctx.page_linker)})
+        return "", chat, [*questions, answer.question][-settings.max_history:]
+
+    def ask(question: str, history: list[str] | None = None, top_k: int = settings.top_k,
+            request: gr.Request = None) -> dict:
+        """Answer a question about the article with cited passages.
+
+        Args:
+            question: the question.
+            history: earlier questions of the conversation, oldest first (at most 20).
+            top_k: number of citations, 1 to 20.
+
+        Returns:
+            The answer object of ``GET /api/ask`` (answer, answerable, citations with url, ...).
+        """
+        try:
+            answer = ctx.ask(question, history or [], int(top_k))
+        except (QuestionError, ValueError) as exc:
+            raise gr.Error(str(exc)) from None
+        except Busy:
+            raise gr.Error(BUSY_MESSAGE) from None
+        return ctx.answer_json(answer, ctx.base_url_from_headers(dict(request.headers) if request else {}))
+
+    def batch(upload: str | None, fmt: str, top_k: float, request: gr.Request):
+        """Answer every question of an uploaded file; returns the answers file and a one-line summary."""
+        if not upload:
+            raise gr.Error("Choose a questions file first (.txt, .csv or .jsonl).")
+        if fmt not in BATCH_FORMATS:
+            raise gr.Error(f"answers format must be one of {', '.join(BATCH_FORMATS)}; got {fmt!r}")
+        path = Path(upload)
+        size = path.stat().st_size
+        if size > settings.max_upload_bytes:
+            raise gr.Error(f"The questions file is {size / 2**20:.1f} MB; the limit is "
+                           f"{settings.max_upload_bytes / 2**20:g} MB. Split it into smaller files.")
+        out_dir = _fresh_output_dir(ctx)
+        out_path = out_dir / f"answers-{path.stem[:40] or 'questions'}.{fmt}"
+        base = ctx.base_url_from_headers(dict(request.headers) if request else {})
+        try:
+            source = NamedQuestions.of(open_questions(path), path.name)
+            with ctx.gate.slot():
+                summary = answer_file(engine, source, out_path, top_k=int(top_k), base_url=base,
+                                      max_questions=settings.max_batch_questions)
+        except BatchError as exc:  # unreadable file, too many questions: say so without server paths
+            raise gr.Error(str(exc).replace(str(path), path.name)) from None
+        except Busy:
+            raise gr.Error(BUSY_MESSAGE) from None
+        logger.info("batch %s -> %s", path.name, out_path)
+        return str(out_path), summary.line()
+
+    with gr.Blocks(title=f"Ask the article: {title}", analytics_enabled=False,
+                   delete_cache=(3600, 3600)) as demo:
+        gr.HTML(f'<div id="qa-header"><h1>{esc(title)}</h1><p>Ask questions about the article; every answer '
+                f'cites the paragraphs it comes from. <a href="article" target="_blank">Read the article</a>'
+                f'</p></div>', padding=False)
+        questions = gr.State([])
+        with gr.Tabs():
+            with gr.Tab("Chat", id="chat"):
+                with gr.Row(equal_height=False):
+                    with gr.Column(scale=3, min_width=320):
+                        chat = gr.Chatbot(label="Chat", show_label=False, elem_id="qa-chat", height=560,
+                                          allow_tags=False, latex_delimiters=[], sanitize_html=True, buttons=["copy"],
+                                          feedback_options=None,
+                                          placeholder="Ask a question below, or click an example.")
+                        with gr.Row():
+                            box = gr.Textbox(placeholder="Ask a question about the article and press Enter",
+                                             show_label=False, elem_id="q", scale=5,
+                                             max_length=settings.max_question_chars, autofocus=True)
+                            send = gr.Button("Ask", variant="primary", scale=1, min_width=80, elem_id="qa-ask")
+                        examples = gr.Examples(list(map(list, zip(settings.examples))), inputs=[box],
+                                               label="Example questions", examples_per_page=10)
+                        new = gr.Button("New conversation", size="sm", elem_id="qa-new")
+                    with gr.Column(scale=2, min_width=280):
+                        gr.HTML("".join(article_html(doc, engine.data.sentences, ctx.page_linker, panel=True)
+                                        for doc in engine.docs), elem_id="qa-article-panel",
+                                label="Article", padding=False)
+            with gr.Tab("Batch", id="batch"):
+                gr.Markdown(
+                    f"Upload a questions file and download the answers with citations.\n\n"
+                    f"- **.txt**: one question per line (`#` comments and blank lines skipped)\n"
+                    f"- **.csv**: a `question` column (optional `id`, `history`)\n"
+                    f"- **.jsonl**: objects with `question` (optional `id`, `history`)\n\n"
+                    f"At most {settings.max_upload_bytes / 2**20:g} MB and "
+                    f"{settings.max_batch_questions:,} questions per file.")
+                with gr.Row():
+                    upload = gr.File(label="Questions file", file_types=[".txt", ".csv", ".jsonl"],
+                                     type="filepath", elem_id="qa-batch-file")
+                    with gr.Column():
+                        fmt = gr.Radio(list(BATCH_FORMATS), value="jsonl", label="Answers format",
+                                       elem_id="qa-batch-format")
+                        top_k = gr.Slider(1, 20, value=settings.top_k, step=1, label="Citations per answer")
+                        run = gr.Button("Answer all", variant="primary", elem_id="qa-batch-run")
+                status = gr.Textbox(label="Result", interactive=False, elem_id="qa-batch-status")
+                result = gr.File(label="Answers", interactive=False, elem_id="qa-batch-result")
+
+        chat_io = dict(fn=respond, inputs=[box, chat, questions], outputs=[box, chat, questions],
+                       concurrency_id="engine", show_progress="minimal")
+        box.submit(api_name="chat", api_visibility="undocumented", **chat_io)
+        send.click(api_visibility="private", **chat_io)
+        examples.load_input_event.then(api_visibility="private", **chat_io)
+        new.click(lambda: ([], []), None, [chat, questions], api_visibility="private", queue=False)
+        chat.clear(lambda: [], None, [questions], api_visibility="private", queue=False)
+        run.click(batch, [upload, fmt, top_k], [result, status], api_name="batch", concurrency_limit=1)
+        gr.api(ask, api_name="ask", concurrency_id="engine")
+    demo.queue(default_concurrency_limit=settings.chat_concurrency, max_size=settings.queue_size)
+    return demo
+
