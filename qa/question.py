@@ -57,7 +57,7 @@ def clean_question(text: str, limit: int = MAX_QUESTION_CHARS) -> tuple[str, lis
     """
     if not isinstance(text, str):
         raise QuestionError(f"question must be text, got {type(text).__name__}")
-    kept = "".join(
+    kept = text if text.isprintable() else "".join(  # isprintable: no C* or Z* but " " (fast path)
         " " if unicodedata.category(ch) in ("Cc", "Zl", "Zp") else ch
         for ch in text if unicodedata.category(ch) not in ("Cs", "Cf") or ch in "\u200d"
     )
