@@ -1,4 +1,5 @@
 """The engine end to end with the real model: answers, offsets, follow-ups, abstaining, bad input."""
+import dataclasses
 import json
 
 import pytest
@@ -10,6 +11,7 @@ from qa.lexical import BM25, terms
 
 def test_answer_shape_is_json_and_offsets_are_exact(engine):
     answer = engine.ask("Which organization called on states to commit not to attack financial systems?")
+    assert answer.to_dict() == dataclasses.asdict(answer)
     data = json.loads(json.dumps(answer.to_dict()))
     assert set(data) == {"id", "question", "answerable", "answer", "answer_spans", "citations", "latency_ms", "notes"}
     assert data["answerable"] is True
