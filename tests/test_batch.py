@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from qa import batch
-from qa.batch import BatchError, BatchInputError, BatchLimitError, answer_file, markdown_escape, open_questions
+from qa.batch import BatchError, BatchInputError, BatchLimitError, answer_file, markdown_escape
 
 ROOT = Path(__file__).resolve().parent.parent
 EVAL_SET = ROOT / "tests" / "eval" / "questions.jsonl"
@@ -62,7 +62,7 @@ def test_txt_with_bom_crlf_comments_and_blank_lines(engine, tmp_path):
 def test_csv_in_csv_out_carries_columns_through_unchanged(engine, tmp_path):
     questions = tmp_path / "quiz.csv"
     rows = [["Question", "ID", "History", "Team", "answer"],
-            [f"What did the 2015\nagreement bar?", "q-a", "", "red, \"blue\"\r\nand green", "gold 1"],
+            ["What did the 2015\nagreement bar?", "q-a", "", "red, \"blue\"\r\nand green", "gold 1"],
             ["", "q-b", "", "nobody", "gold 2"],
             [FOLLOW_UP, "", f"{Q2} || {Q1}", "", "gold 3"]]
     buffer = io.StringIO(newline="")

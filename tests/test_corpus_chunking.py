@@ -1,5 +1,4 @@
 """Corpus cleaning, paragraph spans, Punkt sentences and chunks, on the real article."""
-from pathlib import Path
 
 import pytest
 

@@ -1,6 +1,5 @@
 """Faults: builds killed mid-write, a corpus that disappears, an index folder that cannot be written."""
 import json
-import os
 import random
 import shutil
 import signal

@@ -1,0 +1,246 @@
+"""Batch output: answer entries as .jsonl, .csv or .md, streamed to a temp file that replaces the target when done."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import logging
+import os
+import re
+import secrets
+import sys
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Iterator, TextIO
+from urllib.parse import quote
+
+from .batch_read import STDIO, BatchError, QuestionFile, Row
+
+if TYPE_CHECKING:
+    from .answer import Answer, Citation
+
+logger = logging.getLogger(__name__)
+
+OUTPUT_FORMATS = (".jsonl", ".csv", ".md")
+_ACCEPTED_OUTPUT = "accepted: .jsonl, .csv or .md, or - for JSON Lines on standard output"
+#: Fields of an answer or error entry; carried-through keys with these names are renamed ``input_<name>``.
+_OUTPUT_KEYS = frozenset({"id", "question", "answerable", "answer", "answer_spans", "citations", "latency_ms",
+                          "notes", "error"})
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>&|~#])")
+_BASE_URL = re.compile(r"https?://[^\s<>()\[\]\"'`\\]+")
+
+
+@dataclass(frozen=True)
+class BatchSummary:
+    """What a batch did: rows read, answered, abstained ("not in the article"), bad rows, wall time."""
+
+    read: int
+    answered: int
+    abstained: int
+    errors: int
+    seconds: float
+
+    @property
+    def per_second(self) -> float:
+        """Rows handled per second (0.0 for an instant run)."""
+        return self.read / self.seconds if self.seconds > 0 else 0.0
+
+    def line(self) -> str:
+        """The closing summary, e.g. ``read 3 questions: 2 answered, 0 abstained, 1 error in 0.10 s (30.0 questions/s)``."""
+        return (f"read {self.read} question{'' if self.read == 1 else 's'}: {self.answered} answered, "
+                f"{self.abstained} abstained, {self.errors} error{'' if self.errors == 1 else 's'} "
+                f"in {self.seconds:.2f} s ({self.per_second:.1f} questions/s)")
+
+
+def _carry(entry: dict, extra: dict[str, object]) -> dict:
+    """``entry`` plus the carried-through keys; a key that names an output field becomes ``input_<key>``."""
+    for key, value in extra.items():
+        while key in entry or key in _OUTPUT_KEYS:
+            key = f"input_{key}"
+        entry[key] = value
+    return entry
+
+
+def entry_dict(row: Row, answer: "Answer | None") -> dict:
+    """The JSON Lines object for a row: the answer object, or ``{"id", "question", "error"}``, plus carried keys."""
+    entry = answer.to_dict() if answer is not None else {"id": row.id, "question": row.question, "error": row.error}
+    return _carry(entry, row.extra)
+
+
+def markdown_escape(text: str) -> str:
+    """``text`` on one line with Markdown and HTML syntax characters backslash-escaped (rendered literally)."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(text.split()))
+
+
+class _Writer:
+    """Writes entries in input order to a text stream; one subclass per output format."""
+
+    def __init__(self, stream: TextIO, source: QuestionFile, top_k: int, base_url: str | None) -> None:
+        self.stream = stream
+        self.source = source
+        self.top_k = top_k
+        self.base_url = base_url
+
+    def begin(self) -> None:
+        pass
+
+    def write(self, row: Row, answer: "Answer | None") -> None:
+        raise NotImplementedError
+
+    def end(self, summary: BatchSummary) -> None:
+        pass
+
+
+class _JsonlWriter(_Writer):
+    def write(self, row: Row, answer: "Answer | None") -> None:
+        self.stream.write(json.dumps(entry_dict(row, answer), ensure_ascii=False) + "\n")
+
+
+class _CsvWriter(_Writer):
+    def begin(self) -> None:
+        fixed = ["id", "question", "answerable", "answer"]
+        for n in range(1, self.top_k + 1):
+            fixed += [f"citation_{n}_paragraph", f"citation_{n}_passage", f"citation_{n}_score"]
+        fixed.append("error")
+        taken = dict.fromkeys(fixed)
+        self.carried = {}
+        for name in self.source.extra_columns:
+            column = name
+            while column in taken:
+                column = f"input_{column}"
+            taken[column] = None
+            self.carried[name] = column
+        self.columns = list(taken)
+        self.writer = csv.writer(self.stream)
+        self.writer.writerow(self.columns)
+
+    def write(self, row: Row, answer: "Answer | None") -> None:
+        cells: dict[str, object] = {"id": row.id, "question": row.question, "error": row.error or ""}
+        if answer is not None:
+            cells.update(id=answer.id, question=answer.question, answer=answer.answer,
+                         answerable="true" if answer.answerable else "false")
+            for c in answer.citations:
+                cells.update({f"citation_{c.n}_paragraph": c.paragraph, f"citation_{c.n}_passage": c.text,
+                              f"citation_{c.n}_score": c.score})
+        for name, value in row.extra.items():
+            if name in self.carried:
+                cells[self.carried[name]] = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+        self.writer.writerow([cells.get(column, "") for column in self.columns])
+
+
+class _MarkdownWriter(_Writer):
+    def begin(self) -> None:
+        self.position = 0
+        self.stream.write(f"# Answers to {markdown_escape(self.source.name)}\n\n")
+
+    def _source(self, c: "Citation") -> str:
+        anchor = f"p{c.paragraph}-s{c.sentence}"
+        if self.base_url is None:
+            return f"¶{c.paragraph} ({anchor})"
+        return f"[¶{c.paragraph}]({self.base_url}/article/{quote(c.doc, safe='')}#{anchor})"
+
+    def write(self, row: Row, answer: "Answer | None") -> None:
+        self.position += 1
+        md = markdown_escape
+        if answer is None:
+            lines = [f"## {self.position}. {md(row.question) or '(no question)'}", "", f"*id {md(row.id)}*", "",
+                     f"**Error:** {md(row.error or '')}"]
+        else:
+            lines = [f"## {self.position}. {md(answer.question)}", "", f"*id {md(answer.id)}*", ""]
+            if answer.answerable:
+                lines += [f"**Answer:** {md(answer.answer)}", "", "Sources:", ""]
+            else:
+                lines += [f"**Not answered:** {md(answer.answer)}", "", "Closest passages (they do not answer it):", ""]
+            lines += [f"{c.n}. {self._source(c)} “{md(c.text)}” (score {c.score:.2f})" for c in answer.citations]
+            lines += [f"\n*Note: {md(note)}*" for note in answer.notes]
+        self.stream.write("\n".join(lines) + "\n\n")
+
+    def end(self, summary: BatchSummary) -> None:
+        self.stream.write(f"---\n\n{summary.line()}\n")
+
+
+_WRITERS = {".jsonl": _JsonlWriter, ".csv": _CsvWriter, ".md": _MarkdownWriter}
+
+
+def output_path(out: str | os.PathLike, source: QuestionFile | None = None) -> Path | None:
+    """Check where answers go: the path (None for ``-``, stdout).
+
+    Raises:
+        BatchError: unknown extension (the message lists the accepted ones), a folder, a missing
+            or read-only parent folder, or the questions file itself.
+    """
+    if str(out) == STDIO:
+        return None
+    path = Path(out)
+    if path.suffix.lower() not in OUTPUT_FORMATS:
+        raise BatchError(f"cannot write answers to {path}: unknown extension {path.suffix or '(none)'!r}; "
+                         f"{_ACCEPTED_OUTPUT}")
+    if path.is_dir():
+        raise BatchError(f"answers path {path} is a folder; give a file such as {path / 'answers.jsonl'}")
+    parent = path.parent
+    if not parent.is_dir():
+        raise BatchError(f"cannot write {path}: folder {parent} does not exist; create it first")
+    if not os.access(parent, os.W_OK):
+        raise BatchError(f"cannot write {path}: folder {parent} is not writable")
+    if source is not None and source.path is not None and path.exists() and path.samefile(source.path):
+        raise BatchError(f"answers path {path} is the questions file; choose another --out")
+    return path
+
+
+def check_base_url(base_url: str | None) -> str | None:
+    """``base_url`` without a trailing slash (None stays None).
+
+    Raises:
+        BatchError: it is not an http(s) URL without spaces, quotes or brackets.
+    """
+    if base_url is None:
+        return None
+    if not _BASE_URL.fullmatch(base_url):
+        raise BatchError(f"base URL must be an http:// or https:// address without spaces, quotes or "
+                         f"brackets, e.g. https://qa.example.org; got {base_url!r}")
+    return base_url.rstrip("/")
+
+
+@contextmanager
+def _atomic_stream(target: Path | None) -> Iterator[TextIO]:
+    """A text stream that becomes ``target`` only when the block ends without an exception.
+
+    Writes to a temporary file in the same folder, fsyncs it and ``os.replace``\\ s it over
+    ``target``; on any exception (including Ctrl-C) the temporary file is removed and an
+    existing ``target`` is left as it was. ``target`` None streams to stdout instead.
+    """
+    if target is None:
+        buffer = getattr(sys.stdout, "buffer", None)
+        if buffer is None:
+            yield sys.stdout
+            sys.stdout.flush()
+            return
+        sys.stdout.flush()
+        stream = io.TextIOWrapper(buffer, encoding="utf-8", errors="backslashreplace", newline="")
+        try:
+            yield stream
+        finally:
+            stream.detach()  # flushes; stdout itself stays open
+        return
+    temp = target.with_name(f".{target.name}.{os.getpid()}-{secrets.token_hex(4)}.tmp")
+    # backslashreplace: a lone surrogate from JSON input is written as a \udXXX escape, still valid JSON
+    stream = open(temp, "x", encoding="utf-8", errors="backslashreplace", newline="")
+    try:
+        yield stream
+        stream.flush()
+        os.fsync(stream.fileno())
+        stream.close()
+        os.replace(temp, target)
+    except BaseException:
+        stream.close()
+        temp.unlink(missing_ok=True)
+        raise
+    try:
+        folder = os.open(target.parent, os.O_RDONLY)
+        try:
+            os.fsync(folder)
+        finally:
+            os.close(folder)
+    except OSError:  # some filesystems cannot fsync a folder; the replace itself is done
+        pass
