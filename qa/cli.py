@@ -186,7 +186,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from .evaluation import DEFAULT_EVAL_SET, EvalSetError, evaluate, load_eval_set
+    from .evaluation import DEFAULT_EVAL_SET, TARGETS, EvalSetError, evaluate, load_eval_set, meets_target
 
     try:
         items = load_eval_set(args.set or DEFAULT_EVAL_SET)
@@ -197,9 +197,16 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(result, ensure_ascii=False, indent=2))
         return EXIT_OK
+    print(f"{'metric':28} {'value':>8}  target")
     for name, value in result["metrics"].items():
-        shown = f"{value:.1%}" if isinstance(value, float) and value <= 1 and not name.endswith("chars") else value
-        print(f"{name:28} {shown}")
+        share = isinstance(value, float) and not name.endswith("chars")
+        shown = f"{value:.1%}" if share else str(value)
+        target = ""
+        if name in TARGETS:
+            op, goal = TARGETS[name]
+            target = f"{op} {goal:.0%}" if share else f"{op} {goal}"
+            target += "  ok" if meets_target(name, value) else "  BELOW"
+        print(f"{name:28} {shown:>8}  {target}")
     if args.failures:
         for failure in result["failures"]:
             print(json.dumps(failure, ensure_ascii=False))

@@ -15,6 +15,22 @@ ABSTAIN_KINDS = ("off_topic", "near_topic")
 KINDS = ANSWERED_KINDS + ABSTAIN_KINDS
 
 
+#: The product's targets: (metric, comparison, value). Shares are 0..1; the citation length is in characters.
+TARGETS = {
+    "answer_correct": (">=", 0.90), "rank1": (">=", 0.90), "top3": (">=", 0.98), "followup_rank1": (">=", 0.85),
+    "answer_rate": (">=", 0.95), "off_topic_abstained": (">=", 1.0), "near_topic_abstained": (">=", 0.75),
+    "median_top_citation_chars": ("<=", 400),
+}
+
+
+def meets_target(name: str, value) -> bool | None:
+    """Whether ``value`` of metric ``name`` meets :data:`TARGETS` (None when there is no target or no value)."""
+    if name not in TARGETS or value is None:
+        return None
+    op, target = TARGETS[name]
+    return value >= target if op == ">=" else value <= target
+
+
 class EvalSetError(ValueError):
     """The evaluation file cannot be read or an item is malformed."""
 
