@@ -62,6 +62,17 @@ def _carry(entry: dict, extra: dict[str, object]) -> dict:
     return entry
 
 
+#: Characters that ``json.dumps(ensure_ascii=False)`` leaves raw but ``str.splitlines`` (and JavaScript,
+#: for U+2028/U+2029) treat as line ends; escaped so one JSON Lines record stays one line for every reader.
+_LINE_BREAKS = {ch: f"\\u{ord(ch):04x}" for ch in "\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"}
+_LINE_BREAK_TABLE = str.maketrans(_LINE_BREAKS)
+
+
+def json_line(value: dict) -> str:
+    """``value`` as one line of JSON Lines: UTF-8 text kept readable, every line-break character escaped."""
+    return json.dumps(value, ensure_ascii=False).translate(_LINE_BREAK_TABLE)
+
+
 def entry_dict(row: Row, answer: "Answer | None") -> dict:
     """The JSON Lines object for a row: the answer object, or ``{"id", "question", "error"}``, plus carried keys."""
     entry = answer.to_dict() if answer is not None else {"id": row.id, "question": row.question, "error": row.error}
@@ -94,7 +105,7 @@ class _Writer:
 
 class _JsonlWriter(_Writer):
     def write(self, row: Row, answer: "Answer | None") -> None:
-        self.stream.write(json.dumps(entry_dict(row, answer), ensure_ascii=False) + "\n")
+        self.stream.write(json_line(entry_dict(row, answer)) + "\n")
 
 
 class _CsvWriter(_Writer):
