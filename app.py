@@ -120,12 +120,12 @@ def main(argv: list[str] | None = None) -> int:
 
     import uvicorn
 
-    from qa.web import create_app
+    from qa.web import create_app, server_config
 
     app = create_app(engine, settings)
-    server = uvicorn.Server(uvicorn.Config(app, host=args.host, port=args.port,
-                                           log_level="info" if args.verbose else "warning",
-                                           access_log=args.verbose, timeout_graceful_shutdown=5))
+    server = uvicorn.Server(server_config(app, host=args.host, port=args.port,
+                                         log_level="info" if args.verbose else "warning",
+                                         access_log=args.verbose, timeout_graceful_shutdown=5))
 
     def announce() -> None:
         while not server.started and not server.should_exit:

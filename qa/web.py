@@ -3,14 +3,15 @@
 Build it with :func:`create_app` (``python app.py`` does, and so do the tests):
 
     >>> from qa import Engine                                   # doctest: +SKIP
-    >>> from qa.web import WebSettings, create_app              # doctest: +SKIP
+    >>> from qa.web import WebSettings, create_app, server_config  # doctest: +SKIP
     >>> app = create_app(Engine.load(), WebSettings.from_env())  # doctest: +SKIP
-    >>> import uvicorn; uvicorn.run(app, host="127.0.0.1", port=7860)  # doctest: +SKIP
+    >>> import uvicorn; uvicorn.Server(server_config(app, host="127.0.0.1", port=7860)).run()  # doctest: +SKIP
 
 Routes: ``GET /healthz``; ``GET /api/ask?q=...&k=3``; ``POST /api/ask`` with
 ``{"question", "history", "top_k"}``; ``GET /article`` and ``/article/{doc}`` (anchors ``#p4-s2``);
 ``GET /embed`` (iframe chat) and its ``POST /embed/ask``; everything else is Gradio.
-Every error on ``/api/``, ``/embed/ask`` and ``/healthz`` is JSON ``{"error", "status"}``.
+Every error on ``/api/``, ``/embed/ask`` and ``/healthz`` is JSON ``{"error", "status"}``; the OpenAPI
+schema (``/api/openapi.json``) describes the JSON routes, their bodies and their error responses.
 """
 from __future__ import annotations
 
@@ -22,21 +23,22 @@ import re
 import threading
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Mapping
+from typing import Annotated, Mapping
 
 from fastapi import FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse, JSONResponse
-from pydantic import BaseModel, ConfigDict, StrictInt, StrictStr, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, StrictInt, StrictStr, ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .answer import Answer
-from .config import DEFAULT_TOP_K, MAX_QUESTION_CHARS
+from .config import DEFAULT_TOP_K, MAX_QUESTION_CHARS, MAX_TOP_K
 from .question import QuestionError
-from .web_guard import (BodyLimit, Busy, Gate, JSONErrors, SecurityHeaders, TokenAuth, install_log_redaction,
-                        json_body)
+from .web_guard import (BodyLimit, Busy, Gate, JSONErrors, MethodGuard, SecurityHeaders, TokenAuth,
+                        install_log_redaction, json_body)
 from .web_pages import article_page, embed_page
 from .web_render import Linker, answer_html
 
@@ -48,6 +50,12 @@ ENV_BASE_URL = "QA_BASE_URL"
 
 #: Path prefixes of the app's own JSON routes (errors there are always JSON).
 JSON_PREFIXES = ("/api/", "/embed/ask", "/healthz")
+#: Methods of each JSON route; any other method gets 405 JSON with ``Allow`` (HEAD is answered as GET).
+JSON_ROUTES = {"/api/ask": ("GET", "POST"), "/api/openapi.json": ("GET",), "/embed/ask": ("POST",),
+               "/healthz": ("GET",)}
+#: Largest request line plus headers the server reads (h11's own default is 16 KB, or whatever one read brings);
+#: a longer one (e.g. a query string with tens of thousands of parameters) gets 400 JSON before reaching the app.
+MAX_REQUEST_HEAD_BYTES = 64 * 1024
 #: Shown under the chat and in the embed view.
 DEFAULT_EXAMPLES = (
     "What kind of digital theft did the 2015 agreement bar?",
@@ -100,7 +108,8 @@ class WebSettings:
         max_upload_bytes: largest batch questions file. Defaults to 5 MB.
         max_batch_questions: most questions per batch file. Defaults to 10,000.
         engine_running: engine calls at once, API and chat together. Defaults to 4.
-        engine_waiting: calls that may wait for the engine before "busy" (503). Defaults to 32.
+        engine_waiting: calls that may wait for the engine before "busy" (503). Defaults to 64: 50
+            API clients and the chat at once are all served (bench/bench_load.py).
         chat_concurrency: Gradio events run at once. Defaults to 4.
         queue_size: Gradio events that may wait; more get "busy, try again". Defaults to 32.
         examples: example questions on the chat page and the embed. Defaults to four about the article.
@@ -116,7 +125,7 @@ class WebSettings:
     max_upload_bytes: int = 5 * 1024 * 1024
     max_batch_questions: int = 10_000
     engine_running: int = 4
-    engine_waiting: int = 32
+    engine_waiting: int = 64
     chat_concurrency: int = 4
     queue_size: int = 32
     examples: tuple[str, ...] = DEFAULT_EXAMPLES
@@ -148,13 +157,152 @@ class WebSettings:
         return replace(settings, **{k: v for k, v in overrides.items() if v is not None})
 
 
+def _whole_number(value: object) -> object:
+    """``3.0`` as ``3``: JSON Schema's "integer" does not tell them apart; ``3.5`` and ``true`` stay invalid."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
 class AskBody(BaseModel):
     """The body of ``POST /api/ask``."""
 
     model_config = ConfigDict(extra="forbid")
     question: StrictStr
     history: list[StrictStr] = []
-    top_k: StrictInt | None = None
+    top_k: Annotated[StrictInt, BeforeValidator(_whole_number)] | None = None
+
+
+class SpanOut(BaseModel):
+    """Where an answer sentence is: ``document.text[start:end]``."""
+
+    doc: str
+    start: int
+    end: int
+
+
+class CitationOut(BaseModel):
+    """A cited passage (``document.text[start:end] == text``) and its link into the article view."""
+
+    n: int
+    doc: str
+    title: str
+    paragraph: int
+    sentence: int
+    start: int
+    end: int
+    text: str
+    score: float
+    url: str
+
+
+class AnswerOut(BaseModel):
+    """The answer object of ``/api/ask``: :meth:`qa.answer.Answer.to_dict` plus a ``url`` per citation."""
+
+    id: str
+    question: str
+    answerable: bool
+    answer: str
+    answer_spans: list[SpanOut]
+    citations: list[CitationOut]
+    latency_ms: float
+    notes: list[str]
+
+
+class EmbedOut(BaseModel):
+    """The answer of ``POST /embed/ask``: the answer object and the reply as escaped HTML."""
+
+    answer: AnswerOut
+    html: str
+
+
+class HealthOut(BaseModel):
+    """``GET /healthz``."""
+
+    status: str
+    documents: int
+    sentences: int
+    chunks: int
+    model: str
+
+
+class ErrorOut(BaseModel):
+    """Every error of the JSON routes."""
+
+    error: str
+    status: int
+
+
+_ERRORS = {
+    400: "empty question (nothing left once control characters and spaces are removed), question or history "
+         "over the limits, or top_k outside 1-20",
+    401: "missing or wrong token (only when QA_TOKEN is set)",
+    413: "request body over the limit (64 KB by default)",
+    415: "Content-Type is not application/json",
+    422: "the request does not have the documented shape (not JSON, wrong types, unknown keys)",
+    503: "busy: too many requests at once; try again after Retry-After seconds",
+}
+
+
+def _responses(model: type[BaseModel], *errors: int) -> dict:
+    """OpenAPI ``responses`` for a JSON route: ``model`` on 200 and :class:`ErrorOut` on each error status."""
+    described: dict = {200: {"model": model, "description": model.__doc__.strip().splitlines()[0]}}
+    for status in errors:
+        described[status] = {"model": ErrorOut, "description": _ERRORS[status]}
+        if status == 503:
+            described[status]["headers"] = {"Retry-After": {"description": "seconds to wait", "required": True,
+                                                            "schema": {"type": "integer"}}}
+    return described
+
+
+def question_pattern() -> str:
+    """A JSON Schema ``pattern`` that a question matches when it has something left to ask.
+
+    :func:`qa.question.clean_question` drops control and format characters (keeping the zero-width
+    joiner) and whitespace; a question that is nothing else is refused with 400. The pattern is
+    one character class of everything else (lone surrogates aside, which JSON Schema regexes
+    cannot name). Format and control characters lie only below U+20000 and in U+E0000-U+E0FFF.
+    """
+    import unicodedata
+
+    def dropped(char: str) -> bool:
+        return (unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp") and char != "\u200d") or char.isspace()
+
+    ranges: list[list[int]] = []
+    for code in (*range(0x20000), *range(0xE0000, 0xE1000)):
+        if dropped(chr(code)):
+            if ranges and ranges[-1][1] == code - 1:
+                ranges[-1][1] = code
+            else:
+                ranges.append([code, code])
+    return "[^" + "".join(chr(a) if a == b else f"{chr(a)}-{chr(b)}" for a, b in ranges) + "]"
+
+
+def _describe_api(schema: dict, settings: "WebSettings") -> dict:
+    """Add what the route signatures cannot say: the POST body, the question's limits, ``q`` being required."""
+    question = {"type": "string", "minLength": 1, "maxLength": settings.max_question_chars,
+                "pattern": question_pattern(),
+                "description": f"the question: at most {settings.max_question_chars:,} characters, and something "
+                               f"besides spaces and control characters"}
+    body = {"type": "object", "additionalProperties": False, "required": ["question"], "properties": {
+        "question": question,
+        "history": {"type": "array", "maxItems": settings.max_history, "default": [],
+                    "items": {"type": "string", "maxLength": settings.max_question_chars},
+                    "description": f"earlier questions of the conversation, oldest first (at most "
+                                   f"{settings.max_history})"},
+        "top_k": {"anyOf": [{"type": "integer", "minimum": 1, "maximum": MAX_TOP_K}, {"type": "null"}],
+                  "default": None, "description": f"number of citations, 1-{MAX_TOP_K} "
+                                                  f"(default {settings.top_k})"}}}
+    paths = schema["paths"]
+    for path in ("/api/ask", "/embed/ask"):
+        paths[path]["post"]["requestBody"] = {
+            "required": True, "content": {"application/json": {"schema": body}},
+            "description": f"at most {settings.max_body_bytes // 1024} KB in all (a longer body gets 413)"}
+    for parameter in paths["/api/ask"]["get"]["parameters"]:
+        if parameter["name"] == "q":
+            parameter["required"] = True
+            parameter["schema"] = {**question, "title": "Q"}
+        elif parameter["name"] == "k":
+            parameter["schema"].update(minimum=1, maximum=MAX_TOP_K)
+    return schema
 
 
 class ApiError(ValueError):
@@ -193,7 +341,7 @@ class WebContext:
                 raise ApiError(400, f"history item {position} has {len(item):,} characters; the limit is {limit:,}")
 
     def ask(self, question: str, history: list[str], top_k: int | None) -> Answer:
-        """Check the request, then ask the shared engine through the gate.
+        """Check the request, then ask the shared engine through the gate (from a worker thread).
 
         Raises:
             ApiError: 400 for an oversized question or history.
@@ -202,7 +350,25 @@ class WebContext:
         """
         self.check(question, history)
         with self.gate.slot():
-            return self.engine.ask(question, history=history, top_k=self.settings.top_k if top_k is None else top_k)
+            return self._engine_ask(question, history, top_k)
+
+    async def ask_async(self, question: str, history: list[str], top_k: int | None) -> Answer:
+        """:meth:`ask` for the API routes: the request is counted at the gate before it waits for a worker
+        thread, so a flood is refused with 503 at once rather than queuing for threads.
+
+        Raises:
+            ApiError, QuestionError, Busy: as :meth:`ask`.
+        """
+        self.check(question, history)
+        with self.gate.admission():
+            return await run_in_threadpool(self._ask_in_slot, question, history, top_k)
+
+    def _ask_in_slot(self, question: str, history: list[str], top_k: int | None) -> Answer:
+        with self.gate.running_slot():
+            return self._engine_ask(question, history, top_k)
+
+    def _engine_ask(self, question: str, history: list[str], top_k: int | None) -> Answer:
+        return self.engine.ask(question, history=history, top_k=self.settings.top_k if top_k is None else top_k)
 
     def base_url_from_headers(self, headers: Mapping[str, str], scheme: str = "http") -> str:
         """The public base URL: ``settings.base_url``, else ``scheme://Host/`` from the request headers."""
@@ -278,39 +444,32 @@ def _add_routes(app: FastAPI, ctx: WebContext) -> None:
         logger.exception("error answering %s %s", request.method, request.url.path)
         return _error_response(500, "internal error; the server log has the details")
 
-    @app.get("/healthz")
+    @app.get("/healthz", response_model=None, responses=_responses(HealthOut))
     def healthz() -> dict:
         """Status, document and chunk counts, model name."""
         return {"status": "ok", **ctx.engine.stats()}
 
-    @app.get("/api/ask")
-    def ask_get(request: Request, q: str = Query("", description="the question"),
-                k: int = Query(settings.top_k, description="number of citations, 1-20")) -> dict:
+    @app.get("/api/ask", response_model=None, responses=_responses(AnswerOut, 400, 401, 422, 503))
+    async def ask_get(request: Request, q: str = Query("", description="the question"),
+                      k: int = Query(settings.top_k, description=f"number of citations, 1-{MAX_TOP_K}")) -> dict:
         """Answer ``q`` with ``k`` citations."""
-        answer = ctx.ask(q, [], k)
+        answer = await ctx.ask_async(q, [], k)
         return ctx.answer_json(answer, ctx.base_url_for(request))
 
-    @app.post("/api/ask")
+    @app.post("/api/ask", response_model=None, responses=_responses(AnswerOut, 400, 401, 413, 415, 422, 503))
     async def ask_post(request: Request) -> dict:
         """Answer ``{"question", "history", "top_k"}``."""
         body = await _parse_body(request)
-        answer = await run_in_threadpool(ctx.ask, body.question, body.history, body.top_k)
+        answer = await ctx.ask_async(body.question, body.history, body.top_k)
         return ctx.answer_json(answer, ctx.base_url_for(request))
 
-    @app.post("/embed/ask")
+    @app.post("/embed/ask", response_model=None, responses=_responses(EmbedOut, 400, 401, 413, 415, 422, 503))
     async def embed_ask(request: Request) -> dict:
         """The embed view's call: the answer object and its reply HTML (escaped by the server)."""
         body = await _parse_body(request)
-        answer = await run_in_threadpool(ctx.ask, body.question, body.history, body.top_k)
+        answer = await ctx.ask_async(body.question, body.history, body.top_k)
         return {"answer": ctx.answer_json(answer, ctx.base_url_for(request)),
                 "html": answer_html(answer, ctx.page_linker)}
-
-    @app.api_route("/api/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"])
-    def api_unknown(rest: str, request: Request) -> JSONResponse:
-        if rest == "ask":
-            return _error_response(405, f"method {request.method} not allowed on /api/ask; use GET or POST",
-                                   {"Allow": "GET, POST"})
-        return _error_response(404, f"no API route /api/{rest}; the API is GET or POST /api/ask")
 
     def article_view(request: Request, doc: str | None) -> HTMLResponse:
         docs = ctx.engine.docs
@@ -324,17 +483,17 @@ def _add_routes(app: FastAPI, ctx: WebContext) -> None:
         others = [d for d in docs if d.id != chosen.id]
         return HTMLResponse(article_page(chosen, ctx.engine.data.sentences, linker, others))
 
-    @app.get("/article", response_class=HTMLResponse)
+    @app.get("/article", response_class=HTMLResponse, include_in_schema=False)
     def article(request: Request) -> HTMLResponse:
         """The first article with numbered paragraphs and sentence anchors (``#p4-s2``)."""
         return article_view(request, None)
 
-    @app.get("/article/{doc}", response_class=HTMLResponse)
+    @app.get("/article/{doc}", response_class=HTMLResponse, include_in_schema=False)
     def article_doc(request: Request, doc: str) -> HTMLResponse:
         """Any document by id, same anchors (the batch ``.md`` report links here)."""
         return article_view(request, doc)
 
-    @app.get("/embed", response_class=HTMLResponse)
+    @app.get("/embed", response_class=HTMLResponse, include_in_schema=False)
     def embed() -> HTMLResponse:
         """The compact chat for iframes."""
         title = ctx.engine.docs[0].title if ctx.engine.docs else "the article"
@@ -361,7 +520,17 @@ def create_app(engine, settings: WebSettings | None = None) -> FastAPI:
     app = FastAPI(title="Ask the article", docs_url=None, redoc_url=None, openapi_url="/api/openapi.json")
     app.state.qa = ctx
     _add_routes(app, ctx)
+
+    def openapi() -> dict:
+        if app.openapi_schema is None:
+            app.openapi_schema = _describe_api(get_openapi(title=app.title, version=app.version,
+                                                           description=__doc__.split("\n\n")[0],
+                                                           routes=app.routes), settings)
+        return app.openapi_schema
+
+    app.openapi = openapi
     # add_middleware puts each one outside the previous: the last added runs first.
+    app.add_middleware(MethodGuard, routes=JSON_ROUTES, prefix="/api/")
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes, prefixes=("/api/", "/embed/ask"))
     if settings.token:
         app.add_middleware(TokenAuth, token=settings.token, json_prefixes=JSON_PREFIXES)
@@ -377,6 +546,39 @@ def create_app(engine, settings: WebSettings | None = None) -> FastAPI:
                               ssr_mode=False, mcp_server=False, pwa=False)
     logger.info("web app ready: %s", settings)
     return app
+
+
+def server_config(app, **options):
+    """The uvicorn settings of ``python app.py`` and :class:`RunningServer`.
+
+    HTTP/1.1 through h11 with request heads (request line and headers) up to
+    :data:`MAX_REQUEST_HEAD_BYTES`; a request uvicorn cannot parse, or one with a longer head, is
+    answered with 400 JSON ``{"error", "status"}`` instead of uvicorn's plain-text 400.
+
+    Args:
+        app: the ASGI app.
+        options: more :class:`uvicorn.Config` arguments (host, port, log_level, ...).
+
+    Returns:
+        A :class:`uvicorn.Config`.
+    """
+    import h11
+    import uvicorn
+    from uvicorn.protocols.http.h11_impl import H11Protocol
+
+    class JSONErrorsH11Protocol(H11Protocol):
+        def send_400_response(self, msg: str) -> None:
+            body = json_body(400, f"invalid HTTP request: the request line and headers must be valid HTTP/1.1 and "
+                                  f"at most {MAX_REQUEST_HEAD_BYTES // 1024} KB in all")
+            headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+                       (b"x-content-type-options", b"nosniff"), (b"connection", b"close")]
+            self.transport.write(self.conn.send(h11.Response(status_code=400, headers=headers, reason=b"Bad Request")))
+            self.transport.write(self.conn.send(h11.Data(data=body)))
+            self.transport.write(self.conn.send(h11.EndOfMessage()))
+            self.transport.close()
+
+    return uvicorn.Config(app, http=JSONErrorsH11Protocol, h11_max_incomplete_event_size=MAX_REQUEST_HEAD_BYTES,
+                          **options)
 
 
 class RunningServer:
@@ -408,7 +610,7 @@ class RunningServer:
         self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.socket.bind((host, port))
         self.url = f"http://{host}:{self.socket.getsockname()[1]}/"
-        self.server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False,
+        self.server = uvicorn.Server(server_config(app, log_level="warning", access_log=False,
                                                    timeout_graceful_shutdown=2))
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.socket]},
                                        name=f"uvicorn {self.url}", daemon=True)

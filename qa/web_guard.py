@@ -1,7 +1,7 @@
 """Guards around the web app: the engine gate, shared-token auth, security headers, body limit and JSON errors.
 
 Each middleware is a plain ASGI callable with one job; :func:`qa.web.create_app`
-stacks them (outermost first): JSON errors, CORS, security headers, auth, body limit.
+stacks them (outermost first): JSON errors, CORS, security headers, auth, body limit, method guard.
 """
 from __future__ import annotations
 
@@ -46,11 +46,11 @@ class Gate:
         running: engine calls at once. Defaults to 4 (the engine is thread-safe; more only
             shares the same cores).
         waiting: callers that may wait for a running slot; one more is refused at once.
-            Defaults to 32.
+            Defaults to 64 (more than 50 API clients at once are served without a refusal).
         wait_seconds: longest wait for a running slot before refusing. Defaults to 10.0.
     """
 
-    def __init__(self, running: int = 4, waiting: int = 32, wait_seconds: float = 10.0) -> None:
+    def __init__(self, running: int = 4, waiting: int = 64, wait_seconds: float = 10.0) -> None:
         if running < 1 or waiting < 0 or wait_seconds <= 0:
             raise ValueError(f"Gate needs running >= 1, waiting >= 0 and wait_seconds > 0; got "
                              f"running={running}, waiting={waiting}, wait_seconds={wait_seconds}")
@@ -61,25 +61,47 @@ class Gate:
 
     @contextmanager
     def slot(self) -> Iterator[None]:
-        """Hold one running slot for the ``with`` block.
+        """Count the caller in and hold one running slot for the ``with`` block.
 
         Raises:
             Busy: ``running + waiting`` callers are already inside, or no slot freed up in time.
+        """
+        with self.admission(), self.running_slot():
+            yield
+
+    @contextmanager
+    def admission(self) -> Iterator[None]:
+        """Count the caller in (running or waiting) for the ``with`` block; never waits, so async code may use it.
+
+        The API routes take it before they wait for a worker thread, so a flood is refused at
+        once instead of queuing for threads; :meth:`running_slot` then waits for the engine.
+
+        Raises:
+            Busy: ``running + waiting`` callers are already inside.
         """
         with self._lock:
             if self._inside >= self.running + self.waiting:
                 raise Busy(f"{self._inside} requests are running or waiting (limit {self.running + self.waiting})")
             self._inside += 1
         try:
-            if not self._slots.acquire(timeout=self.wait_seconds):
-                raise Busy(f"no free slot within {self.wait_seconds:g} s")
-            try:
-                yield
-            finally:
-                self._slots.release()
+            yield
         finally:
             with self._lock:
                 self._inside -= 1
+
+    @contextmanager
+    def running_slot(self) -> Iterator[None]:
+        """Hold one of the ``running`` slots for the ``with`` block, waiting up to ``wait_seconds`` for it.
+
+        Raises:
+            Busy: no slot freed up in time.
+        """
+        if not self._slots.acquire(timeout=self.wait_seconds):
+            raise Busy(f"no free slot within {self.wait_seconds:g} s")
+        try:
+            yield
+        finally:
+            self._slots.release()
 
 
 def json_body(status: int, message: str, **extra) -> bytes:
@@ -159,6 +181,45 @@ class JSONErrors:
                     "headers": [*kept, (b"content-type", b"application/json"),
                                 (b"content-length", str(len(body)).encode())]})
         await send({"type": "http.response.body", "body": body})
+
+
+class MethodGuard:
+    """Answers JSON routes called with a method they do not take, and unknown ``/api/`` paths, with JSON.
+
+    Without it such requests fall through to the Gradio app mounted at ``/``, which answers
+    ``{"detail": "Not Found"}``. HEAD is answered as GET (the server sends no body).
+
+    Args:
+        app: the wrapped application.
+        routes: each JSON path and its methods, e.g. ``{"/api/ask": ("GET", "POST")}``.
+        prefix: paths under it that are not in ``routes`` get 404 JSON. Defaults to ``"/api/"``.
+    """
+
+    def __init__(self, app: ASGIApp, routes: dict[str, tuple[str, ...]], prefix: str = "/api/") -> None:
+        self.app, self.routes, self.prefix = app, routes, prefix
+        self.hint = " or ".join(f"{' or '.join(methods)} {path}" for path, methods in routes.items()
+                                if path.startswith(prefix) and not path.endswith(".json"))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path, method = scope["path"], scope["method"]
+        methods = self.routes.get(path)
+        if methods is None:
+            if path.startswith(self.prefix):
+                await send_json(send, 404, f"no API route {path}; the API is {self.hint}")
+            else:
+                await self.app(scope, receive, send)
+            return
+        if method == "HEAD" and "GET" in methods:
+            scope = {**scope, "method": "GET"}
+        elif method not in methods:
+            allow = ", ".join(sorted({*methods, *(("HEAD",) if "GET" in methods else ())}))
+            await send_json(send, 405, f"method {method} not allowed on {path}; use {' or '.join(methods)}",
+                            [(b"allow", allow.encode("latin-1"))])
+            return
+        await self.app(scope, receive, send)
 
 
 class SecurityHeaders:

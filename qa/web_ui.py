@@ -8,6 +8,7 @@ the web app's :class:`~qa.web_guard.Gate`.
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import tempfile
 import time
@@ -17,7 +18,7 @@ from typing import TYPE_CHECKING
 
 import gradio as gr
 
-from .batch import BatchError, QuestionFile, answer_file, open_questions
+from .batch import INPUT_FORMATS, BatchError, QuestionFile, answer_file, open_questions
 from .question import QuestionError, clean_question
 from .web_guard import Busy
 from .web_pages import ARTICLE_CSS, CARD_CSS
@@ -29,6 +30,9 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 BUSY_MESSAGE = "The server is busy; try again in a moment."
+#: Gradio's own cache (answers files waiting to be downloaded, uploads it refused or that were never run) is
+#: swept every 10 minutes of files older than 30 minutes; uploads that are run are deleted at once.
+CACHE_SWEEP = (600, 1800)
 #: Formats offered for batch answers (``qa.batch`` picks the writer by extension).
 BATCH_FORMATS = ("jsonl", "csv", "md")
 
@@ -83,11 +87,11 @@ class NamedQuestions(QuestionFile):
         return cls(**{f.name: getattr(source, f.name) for f in fields(source)}, display_name=display_name)
 
 
-def _fresh_output_dir(ctx: "WebContext", keep_seconds: float = 3600.0) -> Path:
-    """A new folder for one batch's answers; folders older than ``keep_seconds`` are removed.
+def _run_folder(ctx: "WebContext", keep_seconds: float = 3600.0) -> Path:
+    """A new private folder for one batch run, inside the app's private batch folder (both mode 0700).
 
-    Gradio copies the returned file into its own cache (cleared after an hour by
-    ``delete_cache``), so the originals only need to live until the reply is sent.
+    A run removes its own folder when it ends; folders older than ``keep_seconds`` (left by a
+    process killed mid-run) are removed here too.
     """
     with ctx.lock:
         if ctx.batch_root is None or not ctx.batch_root.is_dir():
@@ -96,7 +100,62 @@ def _fresh_output_dir(ctx: "WebContext", keep_seconds: float = 3600.0) -> Path:
         for old in ctx.batch_root.iterdir():
             if now - old.stat().st_mtime > keep_seconds:
                 shutil.rmtree(old, ignore_errors=True)
-        return Path(tempfile.mkdtemp(dir=ctx.batch_root))
+        return Path(tempfile.mkdtemp(prefix="run-", dir=ctx.batch_root))
+
+
+def display_name(name: str, limit: int = 80) -> str:
+    """An uploaded file's name for messages and the report heading: no control characters, at most ``limit`` long."""
+    shown = "".join(ch if ch.isprintable() else "?" for ch in name).strip() or "questions"
+    return shown if len(shown) <= limit else shown[:limit - 1] + "…"
+
+
+def _discard_upload(path: Path) -> None:
+    """Delete Gradio's cached copy of an upload (only ever inside Gradio's upload folder)."""
+    root = Path(gr.utils.get_upload_folder()).resolve()
+    try:
+        resolved = path.resolve()
+        if resolved.is_relative_to(root) and resolved != root:
+            resolved.unlink(missing_ok=True)
+            if resolved.parent != root:
+                resolved.parent.rmdir()  # Gradio's one-upload folder, if nothing else is in it
+    except OSError:
+        pass
+
+
+def take_upload(upload: Path, folder: Path, limit: int) -> Path:
+    """Move an uploaded questions file into the private ``folder`` under a generated name.
+
+    The copy is ``questions.txt``, ``.csv`` or ``.jsonl`` (the extension is the only part of the
+    user's file name that is used, and only from that list); at most ``limit`` bytes are copied.
+    Gradio's cached upload is deleted whatever happens.
+
+    Returns:
+        The private copy.
+
+    Raises:
+        gradio.Error: the upload is gone, has another extension, or is over ``limit`` bytes.
+    """
+    try:
+        suffix = upload.suffix.lower()
+        if suffix not in INPUT_FORMATS:
+            raise gr.Error(f"The questions file must be .txt, .csv or .jsonl; got {esc(suffix or 'no extension')}.")
+        target, copied = folder / f"questions{suffix}", 0
+        too_big = gr.Error(f"The questions file is over {limit / 2**20:g} MB. Split it into smaller files.")
+        try:
+            with open(upload, "rb") as source, open(target, "xb") as sink:
+                if os.fstat(source.fileno()).st_size > limit:
+                    raise too_big
+                while chunk := source.read(1 << 20):
+                    copied += len(chunk)
+                    if copied > limit:  # grew after the check
+                        raise too_big
+                    sink.write(chunk)
+        except FileNotFoundError:
+            raise gr.Error("The uploaded file is gone (each upload is deleted once it is answered); "
+                           "upload it again.") from None
+        return target
+    finally:
+        _discard_upload(upload)
 
 
 def _history_text(questions: list[str] | None, limit: int) -> list[str]:
@@ -154,33 +213,38 @@ def build_blocks(ctx: "WebContext") -> gr.Blocks:
         return ctx.answer_json(answer, ctx.base_url_from_headers(dict(request.headers) if request else {}))
 
     def batch(upload: str | None, fmt: str, top_k: float, request: gr.Request):
-        """Answer every question of an uploaded file; returns the answers file and a one-line summary."""
+        """Answer every question of an uploaded file; gives the answers file and a one-line summary.
+
+        The upload is copied into a private folder under a generated name and Gradio's copy is
+        deleted; the answers are written there too. The folder is deleted once Gradio has taken the
+        answers file for the download (this is a generator so that the cleanup runs after that).
+        """
         if not upload:
             raise gr.Error("Choose a questions file first (.txt, .csv or .jsonl).")
         if fmt not in BATCH_FORMATS:
-            raise gr.Error(f"answers format must be one of {', '.join(BATCH_FORMATS)}; got {fmt!r}")
-        path = Path(upload)
-        size = path.stat().st_size
-        if size > settings.max_upload_bytes:
-            raise gr.Error(f"The questions file is {size / 2**20:.1f} MB; the limit is "
-                           f"{settings.max_upload_bytes / 2**20:g} MB. Split it into smaller files.")
-        out_dir = _fresh_output_dir(ctx)
-        out_path = out_dir / f"answers-{path.stem[:40] or 'questions'}.{fmt}"
-        base = ctx.base_url_from_headers(dict(request.headers) if request else {})
+            raise gr.Error(f"answers format must be one of {', '.join(BATCH_FORMATS)}; got {esc(repr(fmt))}")
+        shown = display_name(Path(upload).name)
+        folder = _run_folder(ctx)
         try:
-            source = NamedQuestions.of(open_questions(path), path.name)
-            with ctx.gate.slot():
-                summary = answer_file(engine, source, out_path, top_k=int(top_k), base_url=base,
-                                      max_questions=settings.max_batch_questions)
-        except BatchError as exc:  # unreadable file, too many questions: say so without server paths
-            raise gr.Error(str(exc).replace(str(path), path.name)) from None
-        except Busy:
-            raise gr.Error(BUSY_MESSAGE) from None
-        logger.info("batch %s -> %s", path.name, out_path)
-        return str(out_path), summary.line()
+            questions = take_upload(Path(upload), folder, settings.max_upload_bytes)
+            out_path = folder / f"answers.{fmt}"
+            base = ctx.base_url_from_headers(dict(request.headers) if request else {})
+            try:
+                source = NamedQuestions.of(open_questions(questions), shown)
+                with ctx.gate.slot():
+                    summary = answer_file(engine, source, out_path, top_k=int(top_k), base_url=base,
+                                          max_questions=settings.max_batch_questions)
+            except BatchError as exc:  # unreadable file, too many questions: say so without server paths
+                raise gr.Error(esc(str(exc).replace(str(questions), shown))) from None
+            except Busy:
+                raise gr.Error(BUSY_MESSAGE) from None
+            logger.info("batch %s: %s", shown, summary.line())
+            yield str(out_path), summary.line()
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
 
     with gr.Blocks(title=f"Ask the article: {title}", analytics_enabled=False,
-                   delete_cache=(3600, 3600)) as demo:
+                   delete_cache=CACHE_SWEEP) as demo:
         gr.HTML(f'<div id="qa-header"><h1>{esc(title)}</h1><p>Ask questions about the article; every answer '
                 f'cites the paragraphs it comes from. <a href="article" target="_blank">Read the article</a>'
                 f'</p></div>', padding=False)
