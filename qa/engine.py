@@ -193,11 +193,10 @@ class Engine:
                 raise QuestionError(str(exc) if len(questions) == 1 else f"question {position}: {exc}") from exc
         if not prepared:
             return []
-        queries = self._queries(prepared)
-        hit_lists = self.retriever.search(queries, max(top_k, 3))
+        hit_lists = self.retriever.search(self._queries(prepared), max(top_k, 3))
         data = self.data
         answers = []
-        for i, (p, query, hits) in enumerate(zip(prepared, queries, hit_lists)):
+        for i, (p, hits) in enumerate(zip(prepared, hit_lists)):
             unknown = self.retriever.unknown_names(p.question)
             answerable, chosen, citations = self.composer.compose(
                 hits, data.chunks, data.sentences, self.titles, unknown, expected_answer_type(p.question))
