@@ -24,7 +24,6 @@ soak within 50 MB of RSS after the warm-up. Exit code 0 when all are met, 1 othe
 from __future__ import annotations
 
 import argparse
-import itertools
 import json
 import os
 import shutil
@@ -35,16 +34,9 @@ import threading
 import time
 from pathlib import Path
 
-from common import ENV, QUESTIONS, ROOT, free_port, percentile
+from common import ENV, QUESTIONS, ROOT, api_load, free_port, summary
 
 FOLLOW_UPS = ("Why did it fall short?", "Who signed it?", "What happened next?", "And what about China?")
-
-
-def summary(latencies_ms: list[float], failures: dict[str, int], seconds: float) -> dict:
-    return {"ok": len(latencies_ms), "errors": sum(failures.values()), "error_kinds": dict(failures),
-            "seconds": round(seconds, 1), "per_second": round(len(latencies_ms) / seconds, 1) if seconds else 0.0,
-            "p50_ms": round(percentile(latencies_ms, 0.50), 1), "p95_ms": round(percentile(latencies_ms, 0.95), 1),
-            "p99_ms": round(percentile(latencies_ms, 0.99), 1), "max_ms": round(max(latencies_ms, default=0.0), 1)}
 
 
 def load_questions() -> list[str]:
@@ -99,43 +91,6 @@ class Server:
             self.process.kill()
             self.process.wait()
         self.log.close()
-
-
-def api_load(url: str, questions: list[str], clients: int, duration: float) -> dict:
-    """``clients`` threads calling GET /api/ask back to back for ``duration`` seconds."""
-    import httpx
-
-    latencies: list[float] = []
-    failures: dict[str, int] = {}
-    lock = threading.Lock()
-    stop_at = time.perf_counter() + duration
-
-    def client_loop(number: int) -> None:
-        with httpx.Client(base_url=url, timeout=60) as client:
-            for i in itertools.count(number, clients):
-                if time.perf_counter() >= stop_at:
-                    return
-                t = time.perf_counter()
-                try:
-                    response = client.get("/api/ask", params={"q": questions[i % len(questions)]})
-                    problem = None if response.status_code == 200 and response.json()["citations"] \
-                        else f"HTTP {response.status_code}"
-                except (httpx.HTTPError, ValueError, KeyError) as exc:
-                    problem = type(exc).__name__
-                elapsed = (time.perf_counter() - t) * 1000
-                with lock:
-                    if problem:
-                        failures[problem] = failures.get(problem, 0) + 1
-                    else:
-                        latencies.append(elapsed)
-
-    started = time.perf_counter()
-    threads = [threading.Thread(target=client_loop, args=(n,), daemon=True) for n in range(clients)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(duration + 120)
-    return {"clients": clients, **summary(latencies, failures, time.perf_counter() - started)}
 
 
 def chat_load(url: str, questions: list[str], sessions: int, duration: float, turns: int) -> dict:

@@ -17,11 +17,10 @@ import os
 import statistics
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
-from common import ENV, QUESTIONS, ROOT, free_port, percentile
+from common import ENV, QUESTIONS, ROOT, api_load, free_port
 
 logger = logging.getLogger("bench_web")
 
@@ -107,48 +106,6 @@ def latency_pair(base: str, questions: list[str], rounds: int) -> dict:
             "api_get_median_ms": round(api_median, 1), "ratio": round(api_median / engine_median, 2)}
 
 
-def load_test(base: str, questions: list[str], clients: int, duration: float) -> dict:
-    """``clients`` threads calling GET /api/ask back to back for ``duration`` seconds."""
-    import httpx
-
-    latencies: list[float] = []
-    failures: dict[str, int] = {}
-    lock = threading.Lock()
-    stop_at = time.perf_counter() + duration
-
-    def client_loop(number: int) -> None:
-        with httpx.Client(base_url=base, timeout=60) as client:
-            i = number
-            while time.perf_counter() < stop_at:
-                question = questions[i % len(questions)]
-                i += clients
-                t = time.perf_counter()
-                try:
-                    response = client.get("/api/ask", params={"q": question})
-                    problem = None if response.status_code == 200 else f"HTTP {response.status_code}"
-                except httpx.HTTPError as exc:
-                    problem = type(exc).__name__
-                elapsed = (time.perf_counter() - t) * 1000
-                with lock:
-                    if problem:
-                        failures[problem] = failures.get(problem, 0) + 1
-                    else:
-                        latencies.append(elapsed)
-
-    started = time.perf_counter()
-    threads = [threading.Thread(target=client_loop, args=(n,)) for n in range(clients)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    wall = time.perf_counter() - started
-    return {"clients": clients, "seconds": round(wall, 1), "ok": len(latencies),
-            "errors": sum(failures.values()), "error_kinds": failures,
-            "requests_per_s": round(len(latencies) / wall, 1),
-            "p50_ms": round(percentile(latencies, 0.50), 1), "p95_ms": round(percentile(latencies, 0.95), 1),
-            "p99_ms": round(percentile(latencies, 0.99), 1), "max_ms": round(max(latencies, default=0.0), 1)}
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Benchmark the web app (see the module docstring).")
     parser.add_argument("--starts", type=int, default=3, help="timed start-ups after one warm-up (default: 3)")
@@ -186,10 +143,10 @@ def main(argv: list[str] | None = None) -> int:
               f"{latency['engine_ask_main_thread_median_ms']} ms), GET /api/ask median "
               f"{latency['api_get_median_ms']} ms -> ratio {latency['ratio']} over {latency['calls']} calls",
               flush=True)
-        results["load"] = load_test(base, questions, args.clients, args.duration)
+        results["load"] = api_load(base, questions, args.clients, args.duration)
         load = results["load"]
         print(f"{load['clients']} clients for {load['seconds']} s: {load['ok']} ok, {load['errors']} errors "
-              f"{load['error_kinds'] or ''}, {load['requests_per_s']} req/s, p50 {load['p50_ms']} ms, "
+              f"{load['error_kinds'] or ''}, {load['per_second']} req/s, p50 {load['p50_ms']} ms, "
               f"p95 {load['p95_ms']} ms, p99 {load['p99_ms']} ms, max {load['max_ms']} ms", flush=True)
     finally:
         stop(process)

@@ -1,7 +1,10 @@
 """Helpers shared by the web benchmarks: loopback ports, percentiles, the offline environment."""
 from __future__ import annotations
 
+import itertools
 import socket
+import threading
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -27,3 +30,48 @@ def percentile(values: list[float], q: float) -> float:
     low = int(position)
     high = min(low + 1, len(ordered) - 1)
     return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+def summary(latencies_ms: list[float], failures: dict[str, int], seconds: float) -> dict:
+    """Counts, rate and latency percentiles of a load run."""
+    return {"ok": len(latencies_ms), "errors": sum(failures.values()), "error_kinds": dict(failures),
+            "seconds": round(seconds, 1), "per_second": round(len(latencies_ms) / seconds, 1) if seconds else 0.0,
+            "p50_ms": round(percentile(latencies_ms, 0.50), 1), "p95_ms": round(percentile(latencies_ms, 0.95), 1),
+            "p99_ms": round(percentile(latencies_ms, 0.99), 1), "max_ms": round(max(latencies_ms, default=0.0), 1)}
+
+
+def api_load(url: str, questions: list[str], clients: int, duration: float) -> dict:
+    """``clients`` threads calling GET /api/ask back to back for ``duration`` seconds."""
+    import httpx
+
+    latencies: list[float] = []
+    failures: dict[str, int] = {}
+    lock = threading.Lock()
+    stop_at = time.perf_counter() + duration
+
+    def client_loop(number: int) -> None:
+        with httpx.Client(base_url=url, timeout=60) as client:
+            for i in itertools.count(number, clients):
+                if time.perf_counter() >= stop_at:
+                    return
+                t = time.perf_counter()
+                try:
+                    response = client.get("/api/ask", params={"q": questions[i % len(questions)]})
+                    problem = None if response.status_code == 200 and response.json()["citations"] \
+                        else f"HTTP {response.status_code}"
+                except (httpx.HTTPError, ValueError, KeyError) as exc:
+                    problem = type(exc).__name__
+                elapsed = (time.perf_counter() - t) * 1000
+                with lock:
+                    if problem:
+                        failures[problem] = failures.get(problem, 0) + 1
+                    else:
+                        latencies.append(elapsed)
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=client_loop, args=(n,), daemon=True) for n in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(duration + 120)
+    return {"clients": clients, **summary(latencies, failures, time.perf_counter() - started)}
