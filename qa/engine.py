@@ -20,6 +20,7 @@ from .index import (FORMAT_VERSION, IndexCorrupt, IndexData, IndexMissing, Index
 from .lexical import terms
 from .question import QuestionError, clean_question, context_for, retrieval_text
 from .retrieval import Query, Retriever
+from .structure import asks, question_topics
 
 logger = logging.getLogger(__name__)
 
@@ -134,7 +135,8 @@ class Engine:
 
     def _queries(self, prepared: list[_Prepared]) -> list[Query]:
         vectors, tokens = self.embedder.encode_with_tokens([p.embed_text for p in prepared])
-        return [Query(vector, token_matrix[1:-1], terms(retrieval_text(p.question)), terms(" ".join(p.context)))
+        return [Query(vector, token_matrix[1:-1], terms(retrieval_text(p.question)), terms(" ".join(p.context)),
+                      question_topics(p.question), asks(p.question))
                 for p, vector, token_matrix in zip(prepared, vectors, tokens)]
 
     def make_query(self, question: str, history: list[str] | None = None) -> Query:

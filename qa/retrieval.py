@@ -8,6 +8,7 @@ import numpy as np
 
 from .index import IndexData
 from .lexical import BM25, terms
+from .structure import asks, is_question_sentence, sentence_roles
 
 _NAME_WORD = re.compile(r"[\w’'-]+")
 
@@ -18,13 +19,17 @@ class Query:
 
     ``vector`` is the question's unit vector; ``tokens`` its unit token vectors
     (without ``[CLS]``/``[SEP]``); ``terms`` its stemmed words and ``context_terms``
-    those of the earlier question(s) a follow-up refers to.
+    those of the earlier question(s) a follow-up refers to; ``topics`` what it asks
+    about besides the subject (see :func:`qa.structure.question_topics`); ``asks`` its
+    kind ("why", "what", ...; see :func:`qa.structure.asks`).
     """
 
     vector: np.ndarray
     tokens: np.ndarray
     terms: list[str]
     context_terms: list[str]
+    topics: frozenset[str] = frozenset()
+    asks: str | None = None
 
 
 @dataclass(frozen=True)
@@ -48,14 +53,24 @@ class Hit:
 class Retriever:
     """Hybrid retrieval over sentences, ranked as chunks.
 
-    A sentence's score is a weighted mean of three signals, minus a penalty for
-    sentences that are themselves questions (they rarely answer one):
+    A sentence's score is a weighted mean of three signals:
 
     - dense: the best cosine similarity between the question and the sentence or
       one of its word windows (FAISS, exact inner product);
     - tokens: MaxSim of the question's token vectors against the sentence's
       (each question token's best match, averaged), which catches paraphrased words;
     - lexical: BM25 over stemmed words, divided by the best BM25 of the query (0..1).
+
+    Then the page's structure (:mod:`qa.structure`) adjusts it. The article's own
+    questions ("Why has the agreement fallen short?") lose ``question_penalty``, and
+    the ``follow`` sentences after one inherit its score when the user asks the same
+    kind of question ("why"): what follows a question is its answer. The deck (the
+    summary under the headline) loses ``deck_penalty``, since the body says the same
+    with the detail. Sentences with a role the question asks about (the deck for "the
+    subtitle", the byline for "who wrote this", the article's questions for "what
+    question do the authors pose") gain ``topic_boost``, in the dense similarity too,
+    so abstention sees the match; the author bios score as the best of them, so "who
+    wrote this?" is answered with every author.
 
     A chunk scores as its best sentence plus ``pair_weight`` times the mean of its
     others. Chunks whose best sentence is already inside a better chunk are skipped,
@@ -72,19 +87,26 @@ class Retriever:
         data: the loaded index.
         token_weight: weight of the token MaxSim. Defaults to 0.5.
         lexical_weight: weight of BM25. Defaults to 0.05.
-        question_penalty: subtracted from sentences ending in "?". Defaults to 0.1.
+        question_penalty: subtracted from sentences ending in "?". Defaults to 0.3.
         context_weight: weight of a follow-up's context terms in BM25. Defaults to 0.5.
         pair_weight: weight of a chunk's other sentences. Defaults to 0.1.
+        topic_boost: added to sentences whose role the question asks about. Defaults to 0.3.
+        deck_penalty: subtracted from the deck unless the question asks about it. Defaults to 0.06.
+        follow: how many sentences after one of the article's questions inherit its score.
+            Defaults to 2.
     """
 
     def __init__(self, data: IndexData, token_weight: float = 0.5, lexical_weight: float = 0.05,
-                 question_penalty: float = 0.1, context_weight: float = 0.5, pair_weight: float = 0.1) -> None:
+                 question_penalty: float = 0.3, context_weight: float = 0.5, pair_weight: float = 0.1,
+                 topic_boost: float = 0.3, deck_penalty: float = 0.06, follow: int = 2) -> None:
         self.data = data
         self.token_weight = token_weight
         self.lexical_weight = lexical_weight
         self.question_penalty = question_penalty
         self.context_weight = context_weight
         self.pair_weight = pair_weight
+        self.topic_boost = topic_boost
+        self.deck_penalty = deck_penalty
         self.bm25 = BM25([terms(s.text) for s in data.sentences])
         self._lower_text = " ".join(s.text.lower() for s in data.sentences)
         # Units grouped by sentence, for a per-sentence max with one reduceat.
@@ -97,8 +119,17 @@ class Retriever:
         for chunk in data.chunks:
             self._members[chunk.id, : len(chunk.sentence_ids)] = chunk.sentence_ids
             self._member_mask[chunk.id, : len(chunk.sentence_ids)] = True
-        self.is_question = np.array([s.text.rstrip(" ”\"')").endswith("?") for s in data.sentences],
-                                    dtype=np.float32)
+        self.is_question = np.array([is_question_sentence(s.text) for s in data.sentences], dtype=np.float32)
+        self.roles = sentence_roles(data.sentences)
+        self.roles["asked"] = self.is_question
+        self._bios = np.flatnonzero(self.roles["bio"])
+        # A question the article asks is answered by what follows it: the next
+        # ``follow`` sentences of the same document, outside the byline.
+        self._followers = {s.id: [s.id + step for step in range(1, follow + 1)
+                                  if s.id + step < len(data.sentences) and data.sentences[s.id + step].doc == s.doc
+                                  and not self.roles["byline"][s.id + step]]
+                           for s in data.sentences if self.is_question[s.id]}
+        self._asks = {sid: asks(data.sentences[sid].text) for sid in self._followers}
 
     def unknown_names(self, question: str) -> list[str]:
         """Numbers and capitalised words of ``question`` (past its first word) that the corpus never uses.
@@ -157,6 +188,30 @@ class Retriever:
         np.put_along_axis(by_unit, ids, sims, axis=1)
         return np.maximum.reduceat(by_unit[:, self._unit_order], self._unit_starts, axis=1)
 
+    def _carry_to_followers(self, row: int, query: Query, *scores: np.ndarray) -> None:
+        """Give the sentences after each question the article asks, of the same kind as ``query``
+        ("why" for "why"), at least that question's score (in place, in row ``row`` of each of ``scores``)."""
+        for asked, followers in self._followers.items():
+            if query.asks is None or self._asks[asked] != query.asks:
+                continue
+            for matrix in scores:
+                matrix[row, followers] = np.maximum(matrix[row, followers], matrix[row, asked])
+
+    def _topic_adjustment(self, topics: frozenset[str]) -> np.ndarray:
+        """Per-sentence score change for a query about ``topics``: shape ``(n_sentences,)``.
+
+        Sentences with a role the question asks about gain ``topic_boost``; the article's own
+        questions lose ``question_penalty`` unless the question asks about them.
+        """
+        adjust = np.zeros(len(self.data.sentences), dtype=np.float32)
+        if "asked" not in topics:
+            adjust -= self.question_penalty * self.is_question
+        if "deck" not in topics:
+            adjust -= self.deck_penalty * self.roles["deck"]
+        for topic in topics:
+            adjust += self.topic_boost * self.roles[topic]
+        return adjust
+
     def search(self, queries: list[Query], top_k: int) -> list[list[Hit]]:
         """The ``top_k`` best chunks for each query.
 
@@ -172,7 +227,13 @@ class Retriever:
         lexical = np.stack([self.lexical_scores(q) for q in queries])
         norm = 1.0 + self.token_weight + self.lexical_weight
         fused = (dense + self.token_weight * self.token_scores(queries) + self.lexical_weight * lexical) / norm
-        fused -= self.question_penalty * self.is_question
+        for row, query in enumerate(queries):
+            self._carry_to_followers(row, query, fused, dense)
+            adjust = self._topic_adjustment(query.topics)
+            fused[row] += adjust
+            dense[row] += np.maximum(adjust, 0.0)
+            if "bio" in query.topics and self._bios.size:   # "Who wrote it?": every author, not the likeliest
+                fused[row, self._bios] = fused[row, self._bios].max()
         # Chunk scores for all queries at once: best member + pair_weight * mean of the others.
         members = fused[:, self._members]                       # (queries, chunks, width)
         members[:, ~self._member_mask] = -np.inf

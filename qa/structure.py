@@ -1,0 +1,115 @@
+"""Page structure: which sentences are an article's deck and byline, and which questions ask about them."""
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+import numpy as np
+
+from .chunking import Sentence
+
+#: Roles a sentence can have besides body text.
+#: ``deck``: the one-sentence summary under the headline; ``byline``: the closing
+#: paragraph about the authors; ``bio``: a byline sentence introducing a person.
+ROLES = ("deck", "byline", "bio")
+#: What a question can be about besides the subject: the roles above, or the
+#: questions the article itself asks (``asked``).
+TOPICS = (*ROLES, "asked")
+
+#: Longest first paragraph, in words, still read as a deck rather than a lede.
+DECK_MAX_WORDS = 40
+
+# "Captain Adam Greer is an instructor pilot", "Dr. Jane Roe was a fellow ...".
+_BIO = re.compile(
+    r"^(?:(?:Dr|Prof|Professor|Captain|Capt|Col|Colonel|Maj|Major|Lt|Gen|General|Mr|Ms|Mrs|Sir)\.?\s+)?"
+    r"(?:[A-Z][\w’'.-]*\s+){1,4}(?:is|was|are|were)\s+(?:a|an|the|currently|now|former|formerly)\b")
+_VIEWS = re.compile(r"\b(views|opinions)\b.*\b(authors?|writers?)\b", re.IGNORECASE)
+
+# "Who wrote this?", but not "Who wrote Pride and Prejudice?".
+_AUTHORSHIP = (r"\bwho (wrote|writes|authored|penned|is behind|are behind)( (it|this|that)| (this|the|that) "
+               r"(article|piece|story|text|essay|analysis|commentary|op-ed))?\W*$|\b(was|is) (it|this|that|the "
+               r"(article|piece|story|text|essay|analysis|commentary)) written by\b|\bby-?line\b|"
+               r"\bwho (is|are|were) the (authors?|writers?)\b|"
+               r"\b(authors?|writers?) of (this|the) (article|piece|story|text|essay|analysis|commentary)\b|"
+               r"\b(name|names) of the (authors?|writers?)\b")
+_QUESTION_TOPICS = {
+    "deck": re.compile(
+        r"\b(sub-?\s?headlines?|sub-?\s?titles?|sub-?\s?heads?|taglines?|tag line|deck|standfirst|"
+        r"strap-?\s?lines?|teaser|blurb|summary line|dek)\b", re.IGNORECASE),
+    "byline": re.compile(
+        _AUTHORSHIP + r"|\bwhose (views|opinions?)\b|\b(about|on) the (authors?|writers?)\b|"
+        r"\b(authors?|writers?)[’']?s?[’']? (backgrounds?|credentials|jobs?|roles?|positions?|affiliations?|"
+        r"employers?|titles?)\b|\bwhere do (the )?(authors?|writers?) work\b", re.IGNORECASE),
+    "bio": re.compile(_AUTHORSHIP, re.IGNORECASE),
+    "asked": re.compile(
+        r"\b(what|which) questions?\b|\bquestions? (do|does|did|is|are|was) (the )?(authors?|article|writers?|piece)"
+        r" (pose|raise|ask|posing|raising|asking)|\b(pose|poses|posed|raise|raises|raised|asks?|asked) (a|the)"
+        r" (central |key |main )?question\b|\brhetorical\b", re.IGNORECASE),
+}
+
+
+_WH = re.compile(r"\b(why|what|who|whom|whose|when|where|which|how)\b", re.IGNORECASE)
+_ASKS_REASON = re.compile(r"\b(reasons?|explanations?|explains?|causes?|caused|how come)\b", re.IGNORECASE)
+
+
+def asks(question: str) -> str | None:
+    """The kind of question: its first interrogative word ("why", "what", ...), lower-cased.
+
+    Questions about reasons or explanations count as "why"; ``None`` when there is no
+    interrogative word ("Did it work?").
+
+    Example:
+        >>> asks("So why did it fall short?"), asks("What explains the failure?")
+        ('why', 'why')
+    """
+    if _ASKS_REASON.search(question):
+        return "why"
+    match = _WH.search(question)
+    return match.group(1).lower() if match else None
+
+
+def is_question_sentence(text: str) -> bool:
+    """Whether ``text`` is itself a question (ends in "?", before closing quotes)."""
+    return text.rstrip(" ”\"')’").endswith("?")
+
+
+def sentence_roles(sentences: Sequence[Sentence]) -> dict[str, np.ndarray]:
+    """Which sentences are each document's deck, byline and author bios.
+
+    The deck is a document's first paragraph when it is one sentence of at most
+    :data:`DECK_MAX_WORDS` words and more paragraphs follow. The byline is the last
+    paragraph when its first sentence introduces a person ("Jane Roe is a fellow at
+    ...") or it says whose views these are; its person-introducing sentences are bios.
+
+    Returns:
+        ``{role: mask}`` for every role in :data:`ROLES`; each mask is a float32 array of
+        shape ``(len(sentences),)`` holding 1.0 where the sentence has the role.
+    """
+    masks = {role: np.zeros(len(sentences), dtype=np.float32) for role in ROLES}
+    paragraphs: dict[tuple[str, int], list[Sentence]] = {}
+    for sentence in sentences:
+        paragraphs.setdefault((sentence.doc, sentence.paragraph), []).append(sentence)
+    last = {}
+    for doc, number in paragraphs:
+        last[doc] = max(last.get(doc, 0), number)
+    for (doc, number), members in paragraphs.items():
+        if number == 1 and last[doc] > 2 and len(members) == 1 and len(members[0].text.split()) <= DECK_MAX_WORDS:
+            masks["deck"][members[0].id] = 1.0
+        if number == last[doc] > 1 and (_BIO.match(members[0].text) or _VIEWS.search(members[0].text)):
+            for sentence in members:
+                masks["byline"][sentence.id] = 1.0
+                if _BIO.match(sentence.text):
+                    masks["bio"][sentence.id] = 1.0
+    return masks
+
+
+def question_topics(question: str) -> frozenset[str]:
+    """What ``question`` asks about besides the subject, as a subset of :data:`TOPICS`.
+
+    Example:
+        >>> sorted(question_topics("Who wrote this article?"))
+        ['bio', 'byline']
+        >>> sorted(question_topics("What does the tagline say?"))
+        ['deck']
+    """
+    return frozenset(topic for topic, pattern in _QUESTION_TOPICS.items() if pattern.search(question))

@@ -1,0 +1,77 @@
+"""Page structure on the real article: the deck, the byline, the article's own questions, and questions about them."""
+
+import pytest
+
+from qa.chunking import Sentence, split_sentences
+from qa.corpus import load_corpus
+from qa.structure import asks, question_topics, sentence_roles
+
+
+@pytest.fixture(scope="module")
+def sentences(corpus_dir):
+    return split_sentences(load_corpus(corpus_dir))
+
+
+def _texts(sentences, mask):
+    return [s.text for s in sentences if mask[s.id]]
+
+
+def test_deck_is_the_one_sentence_summary_under_the_headline(sentences):
+    deck = _texts(sentences, sentence_roles(sentences)["deck"])
+    summary = "The 2015 agreement may have fallen short of its goals, but the U.S. and China can still cooperate"
+    assert deck == [summary + " on cyber issues."]
+
+
+def test_byline_is_the_last_paragraph_and_bios_name_people(sentences):
+    roles = sentence_roles(sentences)
+    byline = _texts(sentences, roles["byline"])
+    assert len(byline) == 3 and byline[-1] == "The views are the authors."
+    assert [t.split(" is ")[0] for t in _texts(sentences, roles["bio"])] == ["Captain Adam Greer", "Nathan Montierth"]
+
+
+def test_a_plain_article_has_no_deck_or_byline():
+    plain = [Sentence(i, "d", p, 1, 0, 1, text) for i, (p, text) in enumerate(
+        [(1, "The lede sets out the story."), (1, "It has two sentences."), (2, "Body text follows here."),
+         (3, "The end of the story is near.")])]
+    roles = sentence_roles(plain)
+    assert not roles["deck"].any() and not roles["byline"].any()
+
+
+@pytest.mark.parametrize("question, topics", [
+    ("Who wrote this article?", {"byline", "bio"}),
+    ("Who wrote it?", {"byline", "bio"}),
+    ("Who are the authors?", {"byline", "bio"}),
+    ("Whose opinions does the piece express?", {"byline"}),
+    ("Who wrote Pride and Prejudice?", set()),
+    ("Is this a good moment, in the authors' view?", set()),
+    ("What does the sub-headline say about the 2015 agreement?", {"deck"}),
+    ("Per the tagline, can they still cooperate?", {"deck"}),
+    ("What question do the authors pose about the agreement?", {"asked"}),
+    ("What did the 2015 agreement bar?", set()),
+])
+def test_question_topics(question, topics):
+    assert question_topics(question) == topics
+
+
+@pytest.mark.parametrize("question, kind", [
+    ("Why did it fall short?", "why"), ("So why did it fail?", "why"), ("What explains the failure?", "why"),
+    ("What did the agreement bar?", "what"), ("When was the meeting held?", "when"), ("Did it work?", None),
+])
+def test_asks_names_the_kind_of_question(question, kind):
+    assert asks(question) == kind
+
+
+def test_questions_about_the_page_are_answered_from_it(engine):
+    wrote = engine.ask("Who wrote this article?")
+    assert wrote.answerable and "Captain Adam Greer" in wrote.answer and "Nathan Montierth" in wrote.answer
+    deck = engine.ask("What does the subtitle say?")
+    assert deck.answerable and deck.citations[0].paragraph == 1
+    posed = engine.ask("What question do the authors pose about the agreement?")
+    assert "Why has the 2015 agreement seemingly fallen short" in posed.answer
+
+
+def test_the_article_question_is_answered_by_what_follows_it(engine):
+    answer = engine.ask("Why did it fall short?", history=["What did the 2015 agreement bar?"])
+    assert answer.answerable and not answer.answer.rstrip().endswith("?")
+    assert "There are several possible explanations" in answer.answer
+    assert "control over entrepreneurial Chinese cyber actors may be limited" in answer.answer
