@@ -118,9 +118,10 @@ class Composer:
     The answer is the best sentence of the top chunk; the chunk's other sentence
     joins it when it scores within ``pair_margin`` of the best ("the best-supported
     sentence or two"). The question counts as not covered when the best sentence's
-    dense similarity is below ``min_similarity`` (``name_similarity`` when the question
-    names something the corpus never mentions), or when a when/how-many question gets
-    an answer without a time/quantity in it.
+    dense similarity is below ``min_similarity`` and it lacks some of the question's
+    content words; when the question names something the corpus never mentions and
+    the similarity is below ``name_similarity``; or when a when/how-many question
+    gets an answer without a time/quantity in it.
 
     Usage example:
         >>> composer = Composer()
@@ -134,11 +135,15 @@ class Composer:
             mentions (a year, a company): such questions are usually about something else.
             Defaults to 0.7.
         pair_margin: how close the second sentence must score to join the answer. Defaults to 0.05.
+        whole_match_terms: a best sentence holding every content word of a question of at least this
+            many content words answers it whatever the similarity (a short question's embedding is a
+            poor match for a long sentence: "What could be a palatable step?" scores 0.24). Defaults to 2.
     """
 
     min_similarity: float = 0.4
     name_similarity: float = 0.7
     pair_margin: float = 0.05
+    whole_match_terms: int = 2
 
     def compose(self, hits: list[Hit], chunks: list[Chunk], sentences: list[Sentence],
                 titles: dict[str, str], unknown_names: list[str] = (),
@@ -156,7 +161,7 @@ class Composer:
             first = sentences[chunk.sentence_ids[0]]
             citations.append(Citation(n, chunk.doc, titles.get(chunk.doc, chunk.doc), chunk.paragraph,
                                       first.index, chunk.start, chunk.end, chunk.text, round(hit.score, 4)))
-        if not hits or hits[0].dense < (self.name_similarity if unknown_names else self.min_similarity):
+        if not hits or not self._supported(hits[0], bool(unknown_names)):
             return False, [], citations
         top = hits[0]
         ids = chunks[top.chunk_id].sentence_ids
@@ -166,3 +171,10 @@ class Composer:
         if not has_answer_type(" ".join(s.text for s in chosen), answer_type):
             return False, [], citations
         return True, chosen, citations
+
+    def _supported(self, hit: Hit, names_unknown: bool) -> bool:
+        """Whether ``hit`` is evidence enough to answer: similar enough, or it holds every word asked."""
+        if names_unknown:
+            return hit.dense >= self.name_similarity
+        whole = hit.asked_terms >= self.whole_match_terms and hit.matched == hit.asked_terms
+        return hit.dense >= self.min_similarity or whole

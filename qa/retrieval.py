@@ -39,7 +39,8 @@ class Hit:
     ``score`` is the chunk's fused score (its best sentence's, plus a little of its
     other sentences'); ``dense`` the best sentence's cosine similarity; ``lexical``
     its BM25 share (0..1); ``sentence_scores`` the fused score of each of the
-    chunk's sentences, in the chunk's order.
+    chunk's sentences, in the chunk's order; ``matched`` how many of the question's
+    distinct content words (stems) the best sentence contains, of ``asked_terms``.
     """
 
     chunk_id: int
@@ -48,6 +49,8 @@ class Hit:
     lexical: float
     best_sentence: int
     sentence_scores: tuple[float, ...]
+    matched: int = 0
+    asked_terms: int = 0
 
 
 class Retriever:
@@ -98,7 +101,8 @@ class Retriever:
 
     def __init__(self, data: IndexData, token_weight: float = 0.5, lexical_weight: float = 0.05,
                  question_penalty: float = 0.3, context_weight: float = 0.5, pair_weight: float = 0.1,
-                 topic_boost: float = 0.3, deck_penalty: float = 0.06, follow: int = 2) -> None:
+                 topic_boost: float = 0.3, deck_penalty: float = 0.06, disclaimer_penalty: float = 0.1,
+                 follow: int = 2) -> None:
         self.data = data
         self.token_weight = token_weight
         self.lexical_weight = lexical_weight
@@ -107,7 +111,10 @@ class Retriever:
         self.pair_weight = pair_weight
         self.topic_boost = topic_boost
         self.deck_penalty = deck_penalty
-        self.bm25 = BM25([terms(s.text) for s in data.sentences])
+        self.disclaimer_penalty = disclaimer_penalty
+        sentence_terms = [terms(s.text) for s in data.sentences]
+        self.bm25 = BM25(sentence_terms)
+        self._term_sets = [frozenset(t) for t in sentence_terms]
         self._lower_text = " ".join(s.text.lower() for s in data.sentences)
         # Units grouped by sentence, for a per-sentence max with one reduceat.
         self._unit_order = np.argsort(data.unit_sentence, kind="stable")
@@ -123,6 +130,7 @@ class Retriever:
         self.roles = sentence_roles(data.sentences)
         self.roles["asked"] = self.is_question
         self._bios = np.flatnonzero(self.roles["bio"])
+        self._disclaimers = self.roles["byline"] * (1.0 - self.roles["bio"])
         # A question the article asks is answered by what follows it: the next
         # ``follow`` sentences of the same document, outside the byline.
         self._followers = {s.id: [s.id + step for step in range(1, follow + 1)
@@ -208,7 +216,9 @@ class Retriever:
             adjust -= self.question_penalty * self.is_question
         if "deck" not in topics:
             adjust -= self.deck_penalty * self.roles["deck"]
-        for topic in topics:
+        if "byline" not in topics:
+            adjust -= self.disclaimer_penalty * self._disclaimers
+        for topic in topics & self.roles.keys():
             adjust += self.topic_boost * self.roles[topic]
         return adjust
 
@@ -243,9 +253,10 @@ class Retriever:
         counts = self._member_mask.sum(axis=1)
         others = np.where(counts > 1, (valid_sum - best) / np.maximum(counts - 1, 1), 0.0)
         scores = best + self.pair_weight * others
-        return [self._hits(scores[q], best_pos[q], fused[q], dense[q], lexical[q], top_k) for q in range(len(queries))]
+        return [self._hits(scores[q], best_pos[q], fused[q], dense[q], lexical[q], set(queries[q].terms), top_k)
+                for q in range(len(queries))]
 
-    def _hits(self, scores, best_pos, fused, dense, lexical, top_k: int) -> list[Hit]:
+    def _hits(self, scores, best_pos, fused, dense, lexical, asked: set[str], top_k: int) -> list[Hit]:
         hits: list[Hit] = []
         covered: set[int] = set()
         chunks = self.data.chunks
@@ -256,7 +267,8 @@ class Retriever:
                 continue
             covered.update(chunk.sentence_ids)
             hits.append(Hit(int(chunk_id), round(float(scores[chunk_id]), 6), float(dense[best]),
-                            float(lexical[best]), best, tuple(float(fused[sid]) for sid in chunk.sentence_ids)))
+                            float(lexical[best]), best, tuple(float(fused[sid]) for sid in chunk.sentence_ids),
+                            len(asked & self._term_sets[best]), len(asked)))
             if len(hits) == top_k:
                 break
         return hits
