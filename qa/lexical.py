@@ -16,7 +16,7 @@ having he her here hers herself him himself his how i if in into is it its itsel
 my myself no nor not now of off on once only or other our ours ourselves out over own same she should
 so some such than that the their theirs them themselves then there these they this those through to
 too under until up very was we were what when where which while who whom why will with would you your
-yours yourself yourselves s t d ll m o re ve y article author say says said tell mean
+yours yourself yourselves s t d ll m o re ve y article articles author authors writer writers say says said tell mean
 """.split())
 
 @lru_cache(maxsize=1)

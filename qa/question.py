@@ -27,7 +27,8 @@ _SHORT_QUESTION_WORDS = 4
 _FRAMING = re.compile(
     r"\b(according to|in the view of|per) (the )?(authors?|article|piece|writers?|text|story)\b[’']?|"
     r"\bin the (authors?|writers?)[’']?s?[’']? (view|opinion)\b|"
-    r"\b(does|do|did) (the )?(article|piece|authors?|writers?|text|story) (say|suggest|argue|think|claim)\b",
+    r"\b(does|do|did) (the )?(article|piece|authors?|writers?|text|story) (say|suggest|argue|think|claim)\b|"
+    r"\b(does|do|did) (the )?(authors?|writers?)\b",
     re.IGNORECASE)
 
 
