@@ -20,7 +20,7 @@ from .index import (FORMAT_VERSION, IndexCorrupt, IndexData, IndexMissing, Index
 from .lexical import terms
 from .question import QuestionError, clean_question, context_for, retrieval_text
 from .retrieval import Query, Retriever
-from .structure import asks, question_topics
+from .structure import asks, question_topics, title_span
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +30,7 @@ class _Prepared:
     question: str
     notes: list[str]
     context: list[str]
+    topics: frozenset[str]
 
     @property
     def embed_text(self) -> str:
@@ -131,12 +132,12 @@ class Engine:
                 earlier.append(clean_question(item)[0])
             except QuestionError:
                 continue
-        return _Prepared(text, notes, context_for(text, earlier))
+        return _Prepared(text, notes, context_for(text, earlier), question_topics(text))
 
     def _queries(self, prepared: list[_Prepared]) -> list[Query]:
         vectors, tokens = self.embedder.encode_with_tokens([p.embed_text for p in prepared])
         return [Query(vector, token_matrix[1:-1], terms(retrieval_text(p.question)), terms(" ".join(p.context)),
-                      question_topics(p.question), asks(p.question))
+                      p.topics, asks(p.question))
                 for p, vector, token_matrix in zip(prepared, vectors, tokens)]
 
     def make_query(self, question: str, history: list[str] | None = None) -> Query:
@@ -202,12 +203,16 @@ class Engine:
             unknown = self.retriever.unknown_names(p.question)
             answerable, chosen, citations = self.composer.compose(
                 hits, data.chunks, data.sentences, self.titles, unknown, expected_answer_type(p.question))
+            spans = [AnswerSpan(s.doc, s.start, s.end) for s in chosen]
+            headline = self._headline(citations) if "title" in p.topics else None
+            if headline is not None:   # "What is the headline?": the title, quoted from the page
+                answerable, spans = True, [headline]
             answers.append(Answer(
                 id=ids[i] if ids else _answer_id(p.question, p.context),
                 question=p.question,
                 answerable=answerable,
-                answer=" ".join(s.text for s in chosen) if answerable else not_covered(unknown),
-                answer_spans=[AnswerSpan(s.doc, s.start, s.end) for s in chosen],
+                answer=" ".join(self._quote(span) for span in spans) if answerable else not_covered(unknown),
+                answer_spans=spans,
                 citations=citations[:top_k],
                 latency_ms=0.0,
                 notes=p.notes,
@@ -216,6 +221,16 @@ class Engine:
         for answer in answers:
             answer.latency_ms = round(elapsed, 2)
         return answers
+
+    def _headline(self, citations) -> AnswerSpan | None:
+        """Where the title of the best-cited document is in its text, or None."""
+        if not citations:
+            return None
+        span = title_span(self.documents[citations[0].doc])
+        return AnswerSpan(citations[0].doc, span.start, span.end) if span else None
+
+    def _quote(self, span: AnswerSpan) -> str:
+        return self.documents[span.doc].text[span.start:span.end]
 
     def reload(self) -> "Engine":
         """A new engine from the same corpus, index folder and model (rebuilding if the corpus changed).

@@ -7,14 +7,15 @@ from collections.abc import Sequence
 import numpy as np
 
 from .chunking import Sentence
+from .corpus import Document, Span
 
 #: Roles a sentence can have besides body text.
 #: ``deck``: the one-sentence summary under the headline; ``byline``: the closing
 #: paragraph about the authors; ``bio``: a byline sentence introducing a person.
 ROLES = ("deck", "byline", "bio")
-#: What a question can be about besides the subject: the roles above, or the
-#: questions the article itself asks (``asked``).
-TOPICS = (*ROLES, "asked")
+#: What a question can be about besides the subject: the roles above, the
+#: questions the article itself asks (``asked``), or its headline (``title``).
+TOPICS = (*ROLES, "asked", "title")
 
 #: Longest first paragraph, in words, still read as a deck rather than a lede.
 DECK_MAX_WORDS = 40
@@ -35,7 +36,12 @@ _AUTHORSHIP = (r"\bwho (wrote|writes|authored|penned|is behind|are behind)( (it|
 _QUESTION_TOPICS = {
     "deck": re.compile(
         r"\b(sub-?\s?headlines?|sub-?\s?titles?|sub-?\s?heads?|taglines?|tag line|deck|standfirst|"
-        r"strap-?\s?lines?|teaser|blurb|summary line|dek)\b", re.IGNORECASE),
+        r"strap-?\s?lines?|teaser|blurb|summary line|dek)\b|"
+        # the deck is the article's summary: "What is the main argument?", "Sum it up"
+        r"\b(main|central|key|overall|core|big) (argument|point|thesis|message|idea|claim|takeaway|conclusion)s?\b|"
+        r"\b(summary|gist|summari[sz]e|sum (it|this|up)|in a nutshell|tl;?dr)\b|"
+        r"\bwhat(’s|'s| is) (this|the) (article|piece|story|text|essay|analysis|commentary) (about|arguing)\b",
+        re.IGNORECASE),
     "byline": re.compile(
         _AUTHORSHIP + r"|\bwhose (views|opinions?)\b|\b(about|on) the (authors?|writers?)\b|"
         r"\b(authors?|writers?)[’']?s?[’']? (backgrounds?|credentials|jobs?|roles?|positions?|affiliations?|"
@@ -45,6 +51,11 @@ _QUESTION_TOPICS = {
         r"\b(what|which) questions?\b|\bquestions? (do|does|did|is|are|was) (the )?(authors?|article|writers?|piece)"
         r" (pose|raise|ask|posing|raising|asking)|\b(pose|poses|posed|raise|raises|raised|asks?|asked) (a|the)"
         r" (central |key |main )?question\b|\brhetorical\b", re.IGNORECASE),
+    # "title" alone may be a person's ("What title does she hold?"): only the article's counts.
+    "title": re.compile(
+        r"(?<!sub-)(?<!sub )\bhead-?lines?\b|\b(title|heading) of (the|this) (article|piece|story|page|text|essay)\b|"
+        r"\b(article|piece|story|page)[’']?s? (title|heading)\b|\bwhat(’s|'s| is) the title\b|"
+        r"\bwhat(’s|'s| is) (the|this) (article|piece|story|essay) (called|named|titled)\b", re.IGNORECASE),
 }
 
 
@@ -101,6 +112,12 @@ def sentence_roles(sentences: Sequence[Sentence]) -> dict[str, np.ndarray]:
                 if _BIO.match(sentence.text):
                     masks["bio"][sentence.id] = 1.0
     return masks
+
+
+def title_span(doc: Document) -> Span | None:
+    """Where ``doc``'s title first appears in its text (the page's headline), or None."""
+    start = doc.text.find(doc.title) if doc.title else -1
+    return Span(start, start + len(doc.title)) if start >= 0 else None
 
 
 def question_topics(question: str) -> frozenset[str]:

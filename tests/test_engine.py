@@ -112,3 +112,15 @@ def test_evaluation_set_meets_floors(engine):
     for name, floor in FLOORS.items():
         assert metrics[name] >= floor, (name, metrics[name])
     assert metrics["median_top_citation_chars"] <= 400
+
+
+def test_a_sentence_holding_every_word_asked_answers_a_short_question(engine):
+    # The embedding of "What could be a palatable step?" is far (0.24) from the long sentence.
+    answer = engine.ask("What could be a palatable step?")
+    assert answer.answerable and "may be a palatable step" in answer.answer
+    assert engine.ask("What could be a palatable recipe?").answerable is False   # "recipe": not in it
+
+
+def test_the_authors_as_subject_do_not_pull_in_the_byline(engine):
+    answer = engine.ask("What do the authors recommend?")
+    assert "The views are the authors." not in answer.answer

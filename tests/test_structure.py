@@ -46,8 +46,14 @@ def test_a_plain_article_has_no_deck_or_byline():
     ("Is this a good moment, in the authors' view?", set()),
     ("What does the sub-headline say about the 2015 agreement?", {"deck"}),
     ("Per the tagline, can they still cooperate?", {"deck"}),
+    ("What is the main argument of the article?", {"deck"}),
+    ("What is this article about?", {"deck"}),
     ("What question do the authors pose about the agreement?", {"asked"}),
     ("What did the 2015 agreement bar?", set()),
+    ("What is the title of this article?", {"title"}),
+    ("What's the article called?", {"title"}),
+    ("What is the headline's question?", {"title"}),
+    ("What title does Montierth hold?", set()),
 ])
 def test_question_topics(question, topics):
     assert question_topics(question) == topics
@@ -66,6 +72,10 @@ def test_questions_about_the_page_are_answered_from_it(engine):
     assert wrote.answerable and "Captain Adam Greer" in wrote.answer and "Nathan Montierth" in wrote.answer
     deck = engine.ask("What does the subtitle say?")
     assert deck.answerable and deck.citations[0].paragraph == 1
+    title = engine.ask("What is the headline?")
+    span = title.answer_spans[0]
+    assert title.answer == "How Are US-China Cyber Relations Progressing?"
+    assert engine.documents[span.doc].text[span.start:span.end] == title.answer
     posed = engine.ask("What question do the authors pose about the agreement?")
     assert "Why has the 2015 agreement seemingly fallen short" in posed.answer
 
