@@ -138,6 +138,7 @@ class Retriever:
                                   and not self.roles["byline"][s.id + step]]
                            for s in data.sentences if self.is_question[s.id]}
         self._asks = {sid: asks(data.sentences[sid].text) for sid in self._followers}
+        self._adjustments: dict[frozenset[str], np.ndarray] = {}
 
     def unknown_names(self, question: str) -> list[str]:
         """Numbers and capitalised words of ``question`` (past its first word) that the corpus never uses.
@@ -196,21 +197,37 @@ class Retriever:
         np.put_along_axis(by_unit, ids, sims, axis=1)
         return np.maximum.reduceat(by_unit[:, self._unit_order], self._unit_starts, axis=1)
 
-    def _carry_to_followers(self, row: int, query: Query, *scores: np.ndarray) -> None:
-        """Give the sentences after each question the article asks, of the same kind as ``query``
-        ("why" for "why"), at least that question's score (in place, in row ``row`` of each of ``scores``)."""
+    def _apply_structure(self, queries: list[Query], fused: np.ndarray, dense: np.ndarray) -> None:
+        """Adjust ``fused`` and ``dense`` (shape ``(n_queries, n_sentences)``) in place for the page's structure.
+
+        The sentences after each question the article asks take at least its score in the rows
+        asking the same kind of question ("why" for "why"); then each row gets the adjustment
+        for its topics; rows asking who wrote it score every author bio as the best of them.
+        """
+        kinds = [q.asks for q in queries]
         for asked, followers in self._followers.items():
-            if query.asks is None or self._asks[asked] != query.asks:
-                continue
-            for matrix in scores:
-                matrix[row, followers] = np.maximum(matrix[row, followers], matrix[row, asked])
+            rows = [row for row, kind in enumerate(kinds) if kind is not None and kind == self._asks[asked]]
+            if rows and followers:
+                cells = np.ix_(rows, followers)
+                for matrix in (fused, dense):
+                    matrix[cells] = np.maximum(matrix[cells], matrix[rows, asked][:, None])
+        adjust = np.stack([self._topic_adjustment(q.topics) for q in queries])
+        fused += adjust
+        dense += np.maximum(adjust, 0.0)
+        bio_rows = [row for row, q in enumerate(queries) if "bio" in q.topics]
+        if bio_rows and self._bios.size:
+            cells = np.ix_(bio_rows, self._bios)
+            fused[cells] = fused[cells].max(axis=1, keepdims=True)
 
     def _topic_adjustment(self, topics: frozenset[str]) -> np.ndarray:
-        """Per-sentence score change for a query about ``topics``: shape ``(n_sentences,)``.
+        """Per-sentence score change for a query about ``topics``: shape ``(n_sentences,)`` (cached; do not modify).
 
         Sentences with a role the question asks about gain ``topic_boost``; the article's own
-        questions lose ``question_penalty`` unless the question asks about them.
+        questions, the deck and the disclaimer lose their penalties unless the question asks about them.
         """
+        cached = self._adjustments.get(topics)
+        if cached is not None:
+            return cached
         adjust = np.zeros(len(self.data.sentences), dtype=np.float32)
         if "asked" not in topics:
             adjust -= self.question_penalty * self.is_question
@@ -220,6 +237,7 @@ class Retriever:
             adjust -= self.disclaimer_penalty * self._disclaimers
         for topic in topics & self.roles.keys():
             adjust += self.topic_boost * self.roles[topic]
+        self._adjustments[topics] = adjust
         return adjust
 
     def search(self, queries: list[Query], top_k: int) -> list[list[Hit]]:
@@ -237,13 +255,7 @@ class Retriever:
         lexical = np.stack([self.lexical_scores(q) for q in queries])
         norm = 1.0 + self.token_weight + self.lexical_weight
         fused = (dense + self.token_weight * self.token_scores(queries) + self.lexical_weight * lexical) / norm
-        for row, query in enumerate(queries):
-            self._carry_to_followers(row, query, fused, dense)
-            adjust = self._topic_adjustment(query.topics)
-            fused[row] += adjust
-            dense[row] += np.maximum(adjust, 0.0)
-            if "bio" in query.topics and self._bios.size:   # "Who wrote it?": every author, not the likeliest
-                fused[row, self._bios] = fused[row, self._bios].max()
+        self._apply_structure(queries, fused, dense)
         # Chunk scores for all queries at once: best member + pair_weight * mean of the others.
         members = fused[:, self._members]                       # (queries, chunks, width)
         members[:, ~self._member_mask] = -np.inf
