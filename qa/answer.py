@@ -18,8 +18,9 @@ _TIME = re.compile(
     r"november|december|spring|summer|autumn|fall|winter|year|years|month|months|week|weeks|day|days|"
     r"decade|century|today|yesterday|tomorrow|recently|earlier|later|ago|now|currently|onset|since|"
     r"before|after|until|during)\b", re.IGNORECASE)
+# A year ("a 2017 report") or a name ("G20") is not a quantity.
 _COUNT = re.compile(
-    r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozens?|hundreds?|"
+    r"\b(?!(?:1[5-9]|20)\d\d\b)\d+(?:[.,]\d+)*\b|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozens?|hundreds?|"
     r"thousands?|millions?|billions?|trillions?|several|percent|half)\b",
     re.IGNORECASE)
 

@@ -5,6 +5,7 @@ import json
 import pytest
 
 from qa import QuestionError
+from qa.answer import has_answer_type
 from qa.evaluation import evaluate, load_eval_set
 from qa.lexical import BM25, terms
 
@@ -124,3 +125,11 @@ def test_a_sentence_holding_every_word_asked_answers_a_short_question(engine):
 def test_the_authors_as_subject_do_not_pull_in_the_byline(engine):
     answer = engine.ask("What do the authors recommend?")
     assert "The views are the authors." not in answer.answer
+
+
+@pytest.mark.parametrize("text, has_count", [
+    ("They lost 3 million dollars.", True), ("There are several possible explanations.", True),
+    ("In the words of a 2017 MIT report, attacks wreak havoc.", False), ("The G20 meeting warned.", False),
+])
+def test_a_year_or_a_name_is_not_a_quantity(text, has_count):
+    assert has_answer_type(text, "count") is has_count
