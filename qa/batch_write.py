@@ -66,11 +66,14 @@ def _carry(entry: dict, extra: dict[str, object]) -> dict:
 #: for U+2028/U+2029) treat as line ends; escaped so one JSON Lines record stays one line for every reader.
 _LINE_BREAKS = {ch: f"\\u{ord(ch):04x}" for ch in "\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"}
 _LINE_BREAK_TABLE = str.maketrans(_LINE_BREAKS)
+_HAS_LINE_BREAK = re.compile(f"[{''.join(_LINE_BREAKS)}]")
 
 
 def json_line(value: dict) -> str:
     """``value`` as one line of JSON Lines: UTF-8 text kept readable, every line-break character escaped."""
-    return json.dumps(value, ensure_ascii=False).translate(_LINE_BREAK_TABLE)
+    text = json.dumps(value, ensure_ascii=False)
+    # translate() walks every character (~0.1 ms a record, 6% of a batch); most records have none to escape
+    return text.translate(_LINE_BREAK_TABLE) if _HAS_LINE_BREAK.search(text) else text
 
 
 def entry_dict(row: Row, answer: "Answer | None") -> dict:
