@@ -35,7 +35,10 @@ def _porter():
 
 @lru_cache(maxsize=65536)
 def _stem(word: str) -> str:
-    return _porter().stem(word)
+    stem = _porter().stem(word)
+    # Porter keeps an agent noun apart from its verb ("hackers" -> "hacker", "hacking" -> "hack");
+    # people ask about "hackers" where the text says "hacking organizations".
+    return stem[:-2] if stem.endswith("er") and len(stem) > 5 else stem
 
 
 _SPLIT_COMPOUND = re.compile(r"[-'’]")
@@ -49,7 +52,7 @@ def terms(text: str) -> list[str]:
 
     Example:
         >>> terms("The U.S. hackers' agreements")
-        ['u', 'hacker', 'agreement']
+        ['u', 'hack', 'agreement']
     """
     out: list[str] = []
     for token in _tokenizer().tokenize(text.lower()):
