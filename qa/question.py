@@ -16,8 +16,9 @@ _WORD = re.compile(r"[\w’']+")
 _ANAPHORA = frozenset({
     "it", "its", "it's", "they", "them", "their", "theirs", "that", "this", "those", "these",
     "he", "him", "his", "she", "her", "there", "then", "such", "same", "former", "latter",
+    "else", "another", "others",
 })
-_FOLLOWUP_OPENERS = ("and ", "what about", "how about", "also", "why", "how so", "so ")
+_FOLLOWUP_OPENERS = ("and ", "what about", "how about", "also", "why", "how so", "so ", "which one", "which of")
 #: A question with at most this many words and earlier history is treated as a follow-up.
 _SHORT_QUESTION_WORDS = 4
 

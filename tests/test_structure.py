@@ -1,9 +1,10 @@
-"""Page structure on the real article: the deck, the byline, the article's own questions, and questions about them."""
+"""Page structure on the real article (deck, byline, the article's own questions), and what a question asks about."""
 
 import pytest
 
 from qa.chunking import Sentence, split_sentences
 from qa.corpus import load_corpus
+from qa.question import is_followup
 from qa.structure import asks, question_topics, sentence_roles
 
 
@@ -85,3 +86,13 @@ def test_the_article_question_is_answered_by_what_follows_it(engine):
     assert answer.answerable and not answer.answer.rstrip().endswith("?")
     assert "There are several possible explanations" in answer.answer
     assert "control over entrepreneurial Chinese cyber actors may be limited" in answer.answer
+
+
+@pytest.mark.parametrize("question, followup", [
+    ("Why did it fall short?", True), ("When was that meeting held?", True), ("And the other?", True),
+    ("Which one is perhaps the most important?", True), ("What else did it call for?", True),
+    ("What did the G20 finance ministers warn about?", False),
+])
+def test_followups_are_recognised(question, followup):
+    assert is_followup(question, ["What explanations are there for the agreement falling short?"]) is followup
+    assert is_followup(question, []) is False
