@@ -129,6 +129,7 @@ class Retriever:
         self.is_question = np.array([is_question_sentence(s.text) for s in data.sentences], dtype=np.float32)
         self.roles = sentence_roles(data.sentences)
         self.roles["asked"] = self.is_question
+        self.roles["title"] = self.roles["deck"]   # "What is the headline?": cite the summary under it
         self._bios = np.flatnonzero(self.roles["bio"])
         self._disclaimers = self.roles["byline"] * (1.0 - self.roles["bio"])
         # A question the article asks is answered by what follows it: the next

@@ -76,6 +76,7 @@ def test_questions_about_the_page_are_answered_from_it(engine):
     title = engine.ask("What is the headline?")
     span = title.answer_spans[0]
     assert title.answer == "How Are US-China Cyber Relations Progressing?"
+    assert title.citations[0].paragraph == 1   # the summary under the headline
     assert engine.documents[span.doc].text[span.start:span.end] == title.answer
     posed = engine.ask("What question do the authors pose about the agreement?")
     assert "Why has the 2015 agreement seemingly fallen short" in posed.answer
