@@ -118,7 +118,9 @@ class Composer:
 
     The answer is the best sentence of the top chunk; the chunk's other sentence
     joins it when it scores within ``pair_margin`` of the best ("the best-supported
-    sentence or two"). The question counts as not covered when the best sentence's
+    sentence or two"). A best sentence that is the part of the page the question asks
+    about (``Hit.on_topic``: the deck for "the subtitle", a bio for "who wrote it")
+    answers it. Otherwise the question counts as not covered when the best sentence's
     dense similarity is below ``min_similarity`` and it lacks some of the question's
     content words; when the question names something the corpus never mentions and
     the similarity is below ``name_similarity``; or when a when/how-many question
@@ -174,7 +176,10 @@ class Composer:
         return True, chosen, citations
 
     def _supported(self, hit: Hit, names_unknown: bool) -> bool:
-        """Whether ``hit`` is evidence enough to answer: similar enough, or it holds every word asked."""
+        """Whether ``hit`` is evidence enough to answer: the part of the page asked about, similar
+        enough, or it holds every word asked."""
+        if hit.on_topic:
+            return True
         if names_unknown:
             return hit.dense >= self.name_similarity
         whole = hit.asked_terms >= self.whole_match_terms and hit.matched == hit.asked_terms

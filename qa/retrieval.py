@@ -40,7 +40,9 @@ class Hit:
     other sentences'); ``dense`` the best sentence's cosine similarity; ``lexical``
     its BM25 share (0..1); ``sentence_scores`` the fused score of each of the
     chunk's sentences, in the chunk's order; ``matched`` how many of the question's
-    distinct content words (stems) the best sentence contains, of ``asked_terms``.
+    distinct content words (stems) the best sentence contains, of ``asked_terms``;
+    ``on_topic`` whether the best sentence is the part of the page the question asks
+    about (the deck for "the subtitle", a bio for "who wrote this").
     """
 
     chunk_id: int
@@ -51,6 +53,7 @@ class Hit:
     sentence_scores: tuple[float, ...]
     matched: int = 0
     asked_terms: int = 0
+    on_topic: bool = False
 
 
 class Retriever:
@@ -68,12 +71,13 @@ class Retriever:
     questions ("Why has the agreement fallen short?") lose ``question_penalty``, and
     the ``follow`` sentences after one inherit its score when the user asks the same
     kind of question ("why"): what follows a question is its answer. The deck (the
-    summary under the headline) loses ``deck_penalty``, since the body says the same
-    with the detail. Sentences with a role the question asks about (the deck for "the
-    subtitle", the byline for "who wrote this", the article's questions for "what
-    question do the authors pose") gain ``topic_boost``, in the dense similarity too,
-    so abstention sees the match; the author bios score as the best of them, so "who
-    wrote this?" is answered with every author.
+    summary under the headline) and the "views are the authors'" line lose
+    ``deck_penalty`` and ``disclaimer_penalty``, since the body says the same with the
+    detail. Sentences with a role the question asks about (the deck for "the subtitle",
+    the conclusion for "what do they conclude", the byline for "whose views", the
+    article's questions for "what question do the authors pose") gain ``topic_boost``,
+    and such a match is evidence enough to answer (``Hit.on_topic``); for questions about
+    the authors every bio scores as the row's best, so "who wrote this?" names them all.
 
     A chunk scores as its best sentence plus ``pair_weight`` times the mean of its
     others. Chunks whose best sentence is already inside a better chunk are skipped,
@@ -198,12 +202,15 @@ class Retriever:
         np.put_along_axis(by_unit, ids, sims, axis=1)
         return np.maximum.reduceat(by_unit[:, self._unit_order], self._unit_starts, axis=1)
 
-    def _apply_structure(self, queries: list[Query], fused: np.ndarray, dense: np.ndarray) -> None:
+    def _apply_structure(self, queries: list[Query], fused: np.ndarray, dense: np.ndarray) -> np.ndarray:
         """Adjust ``fused`` and ``dense`` (shape ``(n_queries, n_sentences)``) in place for the page's structure.
 
         The sentences after each question the article asks take at least its score in the rows
         asking the same kind of question ("why" for "why"); then each row gets the adjustment
-        for its topics; rows asking who wrote it score every author bio as the best of them.
+        for its topics; rows asking about the authors score every author bio as the row's best.
+
+        Returns:
+            Boolean array of the same shape: where a sentence has a role its row asks about.
         """
         kinds = [q.asks for q in queries]
         for asked, followers in self._followers.items():
@@ -214,11 +221,10 @@ class Retriever:
                     matrix[cells] = np.maximum(matrix[cells], matrix[rows, asked][:, None])
         adjust = np.stack([self._topic_adjustment(q.topics) for q in queries])
         fused += adjust
-        dense += np.maximum(adjust, 0.0)
         bio_rows = [row for row, q in enumerate(queries) if "bio" in q.topics]
         if bio_rows and self._bios.size:
-            cells = np.ix_(bio_rows, self._bios)
-            fused[cells] = fused[cells].max(axis=1, keepdims=True)
+            fused[np.ix_(bio_rows, self._bios)] = fused[bio_rows].max(axis=1, keepdims=True)
+        return adjust > 0
 
     def _topic_adjustment(self, topics: frozenset[str]) -> np.ndarray:
         """Per-sentence score change for a query about ``topics``: shape ``(n_sentences,)`` (cached; do not modify).
@@ -256,7 +262,7 @@ class Retriever:
         lexical = np.stack([self.lexical_scores(q) for q in queries])
         norm = 1.0 + self.token_weight + self.lexical_weight
         fused = (dense + self.token_weight * self.token_scores(queries) + self.lexical_weight * lexical) / norm
-        self._apply_structure(queries, fused, dense)
+        on_topic = self._apply_structure(queries, fused, dense)
         # Chunk scores for all queries at once: best member + pair_weight * mean of the others.
         members = fused[:, self._members]                       # (queries, chunks, width)
         members[:, ~self._member_mask] = -np.inf
@@ -266,10 +272,11 @@ class Retriever:
         counts = self._member_mask.sum(axis=1)
         others = np.where(counts > 1, (valid_sum - best) / np.maximum(counts - 1, 1), 0.0)
         scores = best + self.pair_weight * others
-        return [self._hits(scores[q], best_pos[q], fused[q], dense[q], lexical[q], set(queries[q].terms), top_k)
+        return [self._hits(scores[q], best_pos[q], fused[q], dense[q], lexical[q], set(queries[q].terms),
+                           on_topic[q], top_k)
                 for q in range(len(queries))]
 
-    def _hits(self, scores, best_pos, fused, dense, lexical, asked: set[str], top_k: int) -> list[Hit]:
+    def _hits(self, scores, best_pos, fused, dense, lexical, asked: set[str], on_topic, top_k: int) -> list[Hit]:
         hits: list[Hit] = []
         covered: set[int] = set()
         chunks = self.data.chunks
@@ -281,7 +288,7 @@ class Retriever:
             covered.update(chunk.sentence_ids)
             hits.append(Hit(int(chunk_id), round(float(scores[chunk_id]), 6), float(dense[best]),
                             float(lexical[best]), best, tuple(float(fused[sid]) for sid in chunk.sentence_ids),
-                            len(asked & self._term_sets[best]), len(asked)))
+                            len(asked & self._term_sets[best]), len(asked), bool(on_topic[best])))
             if len(hits) == top_k:
                 break
         return hits

@@ -10,9 +10,10 @@ from .chunking import Sentence
 from .corpus import Document, Span
 
 #: Roles a sentence can have besides body text.
-#: ``deck``: the one-sentence summary under the headline; ``byline``: the closing
-#: paragraph about the authors; ``bio``: a byline sentence introducing a person.
-ROLES = ("deck", "byline", "bio")
+#: ``deck``: the one-sentence summary under the headline; ``conclusion``: the last
+#: paragraph of the body; ``byline``: the closing paragraph about the authors;
+#: ``bio``: a byline sentence introducing a person.
+ROLES = ("deck", "conclusion", "byline", "bio")
 #: What a question can be about besides the subject: the roles above, the
 #: questions the article itself asks (``asked``), or its headline (``title``).
 TOPICS = (*ROLES, "asked", "title")
@@ -27,26 +28,29 @@ _BIO = re.compile(
 _VIEWS = re.compile(r"\b(views|opinions)\b.*\b(authors?|writers?)\b", re.IGNORECASE)
 
 # "Who wrote this?", but not "Who wrote Pride and Prejudice?".
-_AUTHORSHIP = (r"\bwho (wrote|writes|authored|penned|is behind|are behind)( (it|this|that)| (this|the|that) "
-               r"(article|piece|story|text|essay|analysis|commentary|op-ed))?\W*$|\b(was|is) (it|this|that|the "
-               r"(article|piece|story|text|essay|analysis|commentary)) written by\b|\bby-?line\b|"
-               r"\bwho (is|are|were) the (authors?|writers?)\b|"
-               r"\b(authors?|writers?) of (this|the) (article|piece|story|text|essay|analysis|commentary)\b|"
-               r"\b(name|names) of the (authors?|writers?)\b")
+_AUTHORS = (r"\bwho (wrote|writes|authored|penned|is behind|are behind)( (it|this|that)| (this|the|that) "
+            r"(article|piece|story|text|essay|analysis|commentary|op-ed))?\W*$|\b(was|is) (it|this|that|the "
+            r"(article|piece|story|text|essay|analysis|commentary)) written by\b|\bby-?line\b|"
+            r"\bwho (is|are|were) the (authors?|writers?)\b|\bpeople who wrote\b|"
+            r"\b(authors?|writers?) of (this|the) (article|piece|story|text|essay|analysis|commentary)\b|"
+            r"\b(name|names) of the (authors?|writers?)\b|\b(about|on) the (authors?|writers?)\b|"
+            r"\b(authors?|writers?)[’']?s?[’']? (backgrounds?|credentials|jobs?|roles?|positions?|affiliations?|"
+            r"employers?|titles?|professions?|occupations?)\b|\bwhere do (the )?(authors?|writers?) work\b")
 _QUESTION_TOPICS = {
     "deck": re.compile(
-        r"\b(sub-?\s?headlines?|sub-?\s?titles?|sub-?\s?heads?|taglines?|tag line|deck|standfirst|"
-        r"strap-?\s?lines?|teaser|blurb|summary line|dek)\b|"
+        r"\b(sub-?\s?headlines?|sub-?\s?titles?|sub-?\s?heads?|sub-?\s?headings?|taglines?|tag line|deck|"
+        r"standfirst|strap-?\s?lines?|teaser|blurb|summary line|dek)\b|"
+        r"\b(text|line|sentence|words?) (under|below|beneath) the (title|headline|heading)\b|"
         # the deck is the article's summary: "What is the main argument?", "Sum it up"
-        r"\b(main|central|key|overall|core|big) (argument|point|thesis|message|idea|claim|takeaway|conclusion)s?\b|"
+        r"\b(main|central|key|overall|core|big) (argument|point|thesis|message|idea|claim|takeaway)s?\b|"
         r"\b(summary|gist|summari[sz]e|sum (it|this|up)|in a nutshell|tl;?dr)\b|"
         r"\bwhat(’s|'s| is) (this|the) (article|piece|story|text|essay|analysis|commentary) (about|arguing)\b",
         re.IGNORECASE),
-    "byline": re.compile(
-        _AUTHORSHIP + r"|\bwhose (views|opinions?)\b|\b(about|on) the (authors?|writers?)\b|"
-        r"\b(authors?|writers?)[’']?s?[’']? (backgrounds?|credentials|jobs?|roles?|positions?|affiliations?|"
-        r"employers?|titles?)\b|\bwhere do (the )?(authors?|writers?) work\b", re.IGNORECASE),
-    "bio": re.compile(_AUTHORSHIP, re.IGNORECASE),
+    "conclusion": re.compile(
+        r"\b(conclude[sd]?|conclusions?|concluding|bottom line|final (paragraph|thoughts?|points?|words?)|"
+        r"closing (paragraph|thoughts?|argument)|end of the (article|piece))\b", re.IGNORECASE),
+    "byline": re.compile(_AUTHORS + r"|\bwhose (views|opinions?)\b", re.IGNORECASE),
+    "bio": re.compile(_AUTHORS, re.IGNORECASE),
     "asked": re.compile(
         r"\b(what|which) questions?\b|\bquestions? (do|does|did|is|are|was) (the )?(authors?|article|writers?|piece)"
         r" (pose|raise|ask|posing|raising|asking)|\b(pose|poses|posed|raise|raises|raised|asks?|asked) (a|the)"
@@ -85,12 +89,13 @@ def is_question_sentence(text: str) -> bool:
 
 
 def sentence_roles(sentences: Sequence[Sentence]) -> dict[str, np.ndarray]:
-    """Which sentences are each document's deck, byline and author bios.
+    """Which sentences are each document's deck, conclusion, byline and author bios.
 
     The deck is a document's first paragraph when it is one sentence of at most
     :data:`DECK_MAX_WORDS` words and more paragraphs follow. The byline is the last
     paragraph when its first sentence introduces a person ("Jane Roe is a fellow at
     ...") or it says whose views these are; its person-introducing sentences are bios.
+    The conclusion is the last paragraph before the byline (or the last, without one).
 
     Returns:
         ``{role: mask}`` for every role in :data:`ROLES`; each mask is a float32 array of
@@ -111,6 +116,10 @@ def sentence_roles(sentences: Sequence[Sentence]) -> dict[str, np.ndarray]:
                 masks["byline"][sentence.id] = 1.0
                 if _BIO.match(sentence.text):
                     masks["bio"][sentence.id] = 1.0
+    for doc, final in last.items():
+        body_end = final - 1 if masks["byline"][paragraphs[(doc, final)][0].id] else final
+        for sentence in paragraphs.get((doc, body_end), []) if body_end > 1 else []:
+            masks["conclusion"][sentence.id] = 1.0
     return masks
 
 

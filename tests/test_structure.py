@@ -30,12 +30,18 @@ def test_byline_is_the_last_paragraph_and_bios_name_people(sentences):
     assert [t.split(" is ")[0] for t in _texts(sentences, roles["bio"])] == ["Captain Adam Greer", "Nathan Montierth"]
 
 
+def test_conclusion_is_the_last_paragraph_before_the_byline(sentences):
+    conclusion = _texts(sentences, sentence_roles(sentences)["conclusion"])
+    assert conclusion[0] == "The timing might be right for progress." and len(conclusion) == 3
+
+
 def test_a_plain_article_has_no_deck_or_byline():
     plain = [Sentence(i, "d", p, 1, 0, 1, text) for i, (p, text) in enumerate(
         [(1, "The lede sets out the story."), (1, "It has two sentences."), (2, "Body text follows here."),
          (3, "The end of the story is near.")])]
     roles = sentence_roles(plain)
     assert not roles["deck"].any() and not roles["byline"].any()
+    assert _texts(plain, roles["conclusion"]) == ["The end of the story is near."]
 
 
 @pytest.mark.parametrize("question, topics", [
@@ -49,6 +55,11 @@ def test_a_plain_article_has_no_deck_or_byline():
     ("Per the tagline, can they still cooperate?", {"deck"}),
     ("What is the main argument of the article?", {"deck"}),
     ("What is this article about?", {"deck"}),
+    ("What's the subheading?", {"deck"}),
+    ("What does the text under the title say?", {"deck"}),
+    ("What does the article conclude?", {"conclusion"}),
+    ("What's the bottom line?", {"conclusion"}),
+    ("Tell me about the authors.", {"byline", "bio"}),
     ("What question do the authors pose about the agreement?", {"asked"}),
     ("What did the 2015 agreement bar?", set()),
     ("What is the title of this article?", {"title"}),
@@ -78,6 +89,10 @@ def test_questions_about_the_page_are_answered_from_it(engine):
     assert title.answer == "How Are US-China Cyber Relations Progressing?"
     assert title.citations[0].paragraph == 1   # the summary under the headline
     assert engine.documents[span.doc].text[span.start:span.end] == title.answer
+    concluded = engine.ask("What does the article conclude?")
+    assert concluded.answerable and concluded.citations[0].paragraph == 8
+    about = engine.ask("Tell me about the authors.")
+    assert "Captain Adam Greer" in about.answer and "The views are the authors." not in about.answer
     posed = engine.ask("What question do the authors pose about the agreement?")
     assert "Why has the 2015 agreement seemingly fallen short" in posed.answer
 
