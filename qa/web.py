@@ -21,6 +21,7 @@ import logging
 import os
 import re
 import threading
+import typing
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Annotated, Mapping
@@ -30,11 +31,11 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse, JSONResponse
-from pydantic import BaseModel, BeforeValidator, ConfigDict, StrictInt, StrictStr, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, StrictInt, StrictStr, ValidationError, create_model
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from .answer import Answer
+from .answer import Answer, AnswerSpan, Citation
 from .config import DEFAULT_TOP_K, MAX_QUESTION_CHARS, MAX_TOP_K
 from .question import QuestionError
 from .web_guard import (BodyLimit, Busy, Gate, JSONErrors, MethodGuard, SecurityHeaders, TokenAuth,
@@ -171,40 +172,23 @@ class AskBody(BaseModel):
     top_k: Annotated[StrictInt, BeforeValidator(_whole_number)] | None = None
 
 
-class SpanOut(BaseModel):
-    """Where an answer sentence is: ``document.text[start:end]``."""
+def _schema_of(shape: type, name: str, doc: str, **fields) -> type[BaseModel]:
+    """A pydantic model (for the OpenAPI schema only) with the fields of dataclass ``shape``.
 
-    doc: str
-    start: int
-    end: int
-
-
-class CitationOut(BaseModel):
-    """A cited passage (``document.text[start:end] == text``) and its link into the article view."""
-
-    n: int
-    doc: str
-    title: str
-    paragraph: int
-    sentence: int
-    start: int
-    end: int
-    text: str
-    score: float
-    url: str
+    ``fields`` (name -> type) replace or add fields, so the schema follows the one
+    :class:`~qa.answer.Answer` shape instead of describing it a second time.
+    """
+    kinds = {**typing.get_type_hints(shape), **fields}
+    return create_model(name, __doc__=doc, **{key: (kind, ...) for key, kind in kinds.items()})
 
 
-class AnswerOut(BaseModel):
-    """The answer object of ``/api/ask``: :meth:`qa.answer.Answer.to_dict` plus a ``url`` per citation."""
-
-    id: str
-    question: str
-    answerable: bool
-    answer: str
-    answer_spans: list[SpanOut]
-    citations: list[CitationOut]
-    latency_ms: float
-    notes: list[str]
+SpanOut = _schema_of(AnswerSpan, "SpanOut", "Where an answer sentence is: ``document.text[start:end]``.")
+CitationOut = _schema_of(
+    Citation, "CitationOut",
+    "A cited passage (``document.text[start:end] == text``) and its link into the article view.", url=str)
+AnswerOut = _schema_of(
+    Answer, "AnswerOut", "The answer object of ``/api/ask``: :meth:`qa.answer.Answer.to_dict` plus a ``url`` per "
+    "citation.", answer_spans=list[SpanOut], citations=list[CitationOut])
 
 
 class EmbedOut(BaseModel):
