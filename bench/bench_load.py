@@ -34,7 +34,7 @@ import threading
 import time
 from pathlib import Path
 
-from common import ENV, QUESTIONS, ROOT, api_load, free_port, summary
+from common import ENV, QUESTIONS, ROOT, Tally, api_load, finish, free_port, run_clients, summary
 
 FOLLOW_UPS = ("Why did it fall short?", "Who signed it?", "What happened next?", "And what about China?")
 
@@ -97,9 +97,7 @@ def chat_load(url: str, questions: list[str], sessions: int, duration: float, tu
     """``sessions`` gradio_client sessions chatting through the queue (``/chat``) for ``duration`` seconds."""
     from gradio_client import Client
 
-    latencies: list[float] = []
-    failures: dict[str, int] = {}
-    lock = threading.Lock()
+    tally = Tally()
     stop_at = time.perf_counter() + duration
     turns_done = [0] * sessions
 
@@ -107,8 +105,7 @@ def chat_load(url: str, questions: list[str], sessions: int, duration: float, tu
         try:
             client = Client(url, verbose=False)
         except Exception as exc:  # noqa: BLE001 - counted, not raised: the benchmark reports it
-            with lock:
-                failures[f"connect {type(exc).__name__}"] = failures.get(f"connect {type(exc).__name__}", 0) + 1
+            tally.record(f"connect {type(exc).__name__}")
             return
         history: list = []
         for turn in range(10_000):
@@ -124,22 +121,11 @@ def chat_load(url: str, questions: list[str], sessions: int, duration: float, tu
                 problem = None if box == "" and "qa-card" in str(history[-1]["content"]) else "reply without citations"
             except Exception as exc:  # noqa: BLE001 - any failure is an error of the run
                 problem, history = type(exc).__name__, []
-            elapsed = (time.perf_counter() - t) * 1000
-            with lock:
-                turns_done[number] += 1
-                if problem:
-                    failures[problem] = failures.get(problem, 0) + 1
-                else:
-                    latencies.append(elapsed)
+            turns_done[number] += 1   # each session writes only its own slot
+            tally.record(problem, (time.perf_counter() - t) * 1000)
 
-    started = time.perf_counter()
-    threads = [threading.Thread(target=session, args=(n,), daemon=True) for n in range(sessions)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(duration + 120)
     return {"sessions": sessions, "turns_per_session": turns_done,
-            **summary(latencies, failures, time.perf_counter() - started)}
+            **run_clients(tally, session, sessions, duration)}
 
 
 def soak(workdir: Path, questions: list[str], total: int, warmup: int, clients: int, budget: float) -> dict:
@@ -276,11 +262,7 @@ def main(argv: list[str] | None = None) -> int:
                   f"{s['final']['peak_mb']} MB); p50 {s['p50_ms']} ms, p99 {s['p99_ms']} ms", flush=True)
             met["soak: RSS growth <= 50 MB"] = s["growth_mb"] <= 50
             met["soak: no errors"] = s["errors"] == 0
-    results["targets_met"] = met
-    print("targets: " + ", ".join(f"{name}: {'yes' if ok else 'NO'}" for name, ok in met.items()))
-    if args.json:
-        Path(args.json).write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
-    return 0 if all(met.values()) else 1
+    return finish(results, met, args.json)
 
 
 if __name__ == "__main__":

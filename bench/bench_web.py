@@ -18,9 +18,8 @@ import statistics
 import subprocess
 import sys
 import time
-from pathlib import Path
 
-from common import ENV, QUESTIONS, ROOT, api_load, free_port
+from common import ENV, QUESTIONS, ROOT, api_load, finish, free_port
 
 logger = logging.getLogger("bench_web")
 
@@ -154,11 +153,7 @@ def main(argv: list[str] | None = None) -> int:
     met = {"startup under 15 s": results["startup_s"]["max"] < 15,
            "API median <= 2x engine": results["latency"]["ratio"] <= 2.0,
            "no errors under load": results["load"]["errors"] == 0}
-    results["targets_met"] = met
-    print("targets: " + ", ".join(f"{name}: {'yes' if ok else 'NO'}" for name, ok in met.items()))
-    if args.json:
-        Path(args.json).write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
-    return 0 if all(met.values()) else 1
+    return finish(results, met, args.json)
 
 
 if __name__ == "__main__":

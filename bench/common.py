@@ -1,7 +1,8 @@
-"""Helpers shared by the web benchmarks: loopback ports, percentiles, the offline environment."""
+"""Helpers shared by the web benchmarks: loopback ports, percentiles, client threads, the offline environment."""
 from __future__ import annotations
 
 import itertools
+import json
 import socket
 import threading
 import time
@@ -40,13 +41,48 @@ def summary(latencies_ms: list[float], failures: dict[str, int], seconds: float)
             "p99_ms": round(percentile(latencies_ms, 0.99), 1), "max_ms": round(max(latencies_ms, default=0.0), 1)}
 
 
+class Tally:
+    """What client threads of a load run report: latencies of the calls that worked, counts of the kinds that failed."""
+
+    def __init__(self) -> None:
+        self.latencies: list[float] = []
+        self.failures: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def record(self, problem: str | None, elapsed_ms: float = 0.0) -> None:
+        """One call: a failure of kind ``problem``, or (None) a success that took ``elapsed_ms``."""
+        with self._lock:
+            if problem:
+                self.failures[problem] = self.failures.get(problem, 0) + 1
+            else:
+                self.latencies.append(elapsed_ms)
+
+
+def run_clients(tally: Tally, loop, count: int, duration: float) -> dict:
+    """Run ``loop(number)`` in ``count`` threads (each waited for at most ``duration`` + 120 s); the summary."""
+    started = time.perf_counter()
+    threads = [threading.Thread(target=loop, args=(n,), daemon=True) for n in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(duration + 120)
+    return summary(tally.latencies, tally.failures, time.perf_counter() - started)
+
+
+def finish(results: dict, met: dict[str, bool], json_path: str | None) -> int:
+    """Print which targets were met, write ``results`` to ``json_path`` if given; exit code 0 when all were met."""
+    results["targets_met"] = met
+    print("targets: " + ", ".join(f"{name}: {'yes' if ok else 'NO'}" for name, ok in met.items()))
+    if json_path:
+        Path(json_path).write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    return 0 if all(met.values()) else 1
+
+
 def api_load(url: str, questions: list[str], clients: int, duration: float) -> dict:
     """``clients`` threads calling GET /api/ask back to back for ``duration`` seconds."""
     import httpx
 
-    latencies: list[float] = []
-    failures: dict[str, int] = {}
-    lock = threading.Lock()
+    tally = Tally()
     stop_at = time.perf_counter() + duration
 
     def client_loop(number: int) -> None:
@@ -61,17 +97,6 @@ def api_load(url: str, questions: list[str], clients: int, duration: float) -> d
                         else f"HTTP {response.status_code}"
                 except (httpx.HTTPError, ValueError, KeyError) as exc:
                     problem = type(exc).__name__
-                elapsed = (time.perf_counter() - t) * 1000
-                with lock:
-                    if problem:
-                        failures[problem] = failures.get(problem, 0) + 1
-                    else:
-                        latencies.append(elapsed)
+                tally.record(problem, (time.perf_counter() - t) * 1000)
 
-    started = time.perf_counter()
-    threads = [threading.Thread(target=client_loop, args=(n,), daemon=True) for n in range(clients)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(duration + 120)
-    return {"clients": clients, **summary(latencies, failures, time.perf_counter() - started)}
+    return {"clients": clients, **run_clients(tally, client_loop, clients, duration)}
