@@ -568,11 +568,10 @@ def server_config(app, **options):
 class RunningServer:
     """A uvicorn server running ``app`` in a background thread (tests, benchmarks, notebooks).
 
-    Usage example:
-        >>> server = RunningServer(create_app(engine))   # doctest: +SKIP
-        >>> httpx.get(server.url + "healthz").json()["status"]   # doctest: +SKIP
+    Usage example (as a context manager it stops on leaving the block; else call :meth:`stop`):
+        >>> with RunningServer(create_app(engine)) as server:   # doctest: +SKIP
+        ...     httpx.get(server.url + "healthz").json()["status"]
         'ok'
-        >>> server.stop()   # doctest: +SKIP
 
     Args:
         app: the ASGI app.
@@ -611,3 +610,9 @@ class RunningServer:
         self.server.should_exit = True
         self.thread.join(timeout=10)
         self.socket.close()
+
+    def __enter__(self) -> "RunningServer":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.stop()

@@ -27,9 +27,8 @@ negative_data_rejection.expected-statuses = ["400", "404", "405", "413", "415", 
 
 @pytest.fixture(scope="module")
 def server(engine):
-    running = RunningServer(create_app(engine, WebSettings()))
-    yield running
-    running.stop()
+    with RunningServer(create_app(engine, WebSettings())) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")

@@ -78,11 +78,10 @@ def sites():
 @pytest.fixture(scope="module")
 def server(engine, sites):
     wiki, _ = sites
-    running = RunningServer(create_app(engine, WebSettings(allowed_origins=(wiki.origin,))))
-    for site in sites:
-        site.pages["/"] = WIKI_PAGE.format(app=running.url).encode()
-    yield running
-    running.stop()
+    with RunningServer(create_app(engine, WebSettings(allowed_origins=(wiki.origin,)))) as running:
+        for site in sites:
+            site.pages["/"] = WIKI_PAGE.format(app=running.url).encode()
+        yield running
 
 
 @pytest.fixture(scope="module")
@@ -281,8 +280,7 @@ def test_page_with_token_auth_works_after_opening_it_with_the_token(page, engine
     from playwright.sync_api import expect
 
     token = "browser-test-token"
-    locked = RunningServer(create_app(engine, WebSettings(token=token)))
-    try:
+    with RunningServer(create_app(engine, WebSettings(token=token))) as locked:
         response = page.goto(locked.url)
         assert response.status == 401 and "access token" in page.content()
         page.goto(f"{locked.url}?token={token}")
@@ -290,5 +288,3 @@ def test_page_with_token_auth_works_after_opening_it_with_the_token(page, engine
         ask(page, QUESTION, 1)
         expect(page.locator('[data-testid="bot"] .qa-card').first).to_be_visible()
         assert token not in page.content()
-    finally:
-        locked.stop()

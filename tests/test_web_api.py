@@ -22,9 +22,8 @@ QUESTION = "What kind of digital theft did the 2015 agreement bar?"
 
 @pytest.fixture(scope="module")
 def server(engine):
-    running = RunningServer(create_app(engine, WebSettings(allowed_origins=(WIKI,))))
-    yield running
-    running.stop()
+    with RunningServer(create_app(engine, WebSettings(allowed_origins=(WIKI,)))) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")
@@ -36,9 +35,8 @@ def client(server):
 @pytest.fixture(scope="module")
 def locked(engine):
     """A second server, with a token."""
-    running = RunningServer(create_app(engine, WebSettings(token=TOKEN)))
-    yield running
-    running.stop()
+    with RunningServer(create_app(engine, WebSettings(token=TOKEN))) as running:
+        yield running
 
 
 def assert_json_error(response: httpx.Response, status: int, match: str = "") -> dict:
@@ -94,12 +92,8 @@ def test_question_outside_the_article_is_not_answered_but_gets_related_passages(
 
 
 def test_base_url_setting_is_used_for_citation_urls(engine):
-    app = create_app(engine, WebSettings(base_url="https://qa.example.org/wiki-qa"))
-    running = RunningServer(app)
-    try:
+    with RunningServer(create_app(engine, WebSettings(base_url="https://qa.example.org/wiki-qa"))) as running:
         body = httpx.get(running.url + "api/ask", params={"q": QUESTION}, timeout=30).json()
-    finally:
-        running.stop()
     assert body["citations"][0]["url"].startswith("https://qa.example.org/wiki-qa/article#p")
 
 
@@ -195,12 +189,9 @@ def test_cors_allows_only_listed_origins(client):
 
 
 def test_default_is_same_origin_only(engine):
-    running = RunningServer(create_app(engine, WebSettings()))
-    try:
+    with RunningServer(create_app(engine, WebSettings())) as running:
         response = httpx.get(running.url + "api/ask", params={"q": QUESTION}, headers={"Origin": WIKI}, timeout=30)
         page = httpx.get(running.url + "embed", timeout=30)
-    finally:
-        running.stop()
     assert "access-control-allow-origin" not in response.headers
     assert page.headers["content-security-policy"] == "frame-ancestors 'self'"
 

@@ -27,9 +27,8 @@ QUESTION = "What kind of digital theft did the 2015 agreement bar?"
 
 @pytest.fixture(scope="module")
 def server(engine):
-    running = RunningServer(create_app(engine, WebSettings()))
-    yield running
-    running.stop()
+    with RunningServer(create_app(engine, WebSettings())) as running:
+        yield running
 
 
 def client(server) -> Client:
@@ -187,17 +186,14 @@ def test_corpus_text_is_escaped_in_the_article_view_chat_panel_and_replies(tmp_p
     corpus.mkdir()
     (corpus / "evil'<b>doc.md").write_text(EVIL_DOC, encoding="utf-8")
     engine = Engine.load(corpus=corpus, index=tmp_path / "index")
-    running = RunningServer(create_app(engine, WebSettings()))
-    try:
-        with httpx.Client(base_url=running.url, timeout=30) as http:
-            responses = {"/article": http.get("/article"),
-                         "/article/{doc}": http.get("/article/" + quote("evil'<b>doc", safe="")),
-                         "/": http.get("/"),
-                         "/ (config)": http.get("/config"),
-                         "/embed": http.get("/embed"),
-                         "/embed/ask": http.post("/embed/ask", json={"question": "What did the 2015 agreement bar?"})}
-    finally:
-        running.stop()
+    with RunningServer(create_app(engine, WebSettings())) as running, \
+            httpx.Client(base_url=running.url, timeout=30) as http:
+        responses = {"/article": http.get("/article"),
+                     "/article/{doc}": http.get("/article/" + quote("evil'<b>doc", safe="")),
+                     "/": http.get("/"),
+                     "/ (config)": http.get("/config"),
+                     "/embed": http.get("/embed"),
+                     "/embed/ask": http.post("/embed/ask", json={"question": "What did the 2015 agreement bar?"})}
     assert all(r.status_code == 200 for r in responses.values()), {k: r.status_code for k, r in responses.items()}
     pages = {name: r.text for name, r in responses.items()}
     pages["/embed/ask"] = responses["/embed/ask"].json()["html"]
