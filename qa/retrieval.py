@@ -8,7 +8,7 @@ import numpy as np
 
 from .index import IndexData
 from .lexical import BM25, terms
-from .structure import asks, is_question_sentence, sentence_roles
+from .structure import asks, sentence_roles
 
 _NAME_WORD = re.compile(r"[\w’'-]+")
 
@@ -130,9 +130,8 @@ class Retriever:
         for chunk in data.chunks:
             self._members[chunk.id, : len(chunk.sentence_ids)] = chunk.sentence_ids
             self._member_mask[chunk.id, : len(chunk.sentence_ids)] = True
-        self.is_question = np.array([is_question_sentence(s.text) for s in data.sentences], dtype=np.float32)
         self.roles = sentence_roles(data.sentences)
-        self.roles["asked"] = self.is_question
+        self.is_question = self.roles["asked"]
         self.roles["title"] = self.roles["deck"]   # "What is the headline?": cite the summary under it
         self._bios = np.flatnonzero(self.roles["bio"])
         self._disclaimers = self.roles["byline"] * (1.0 - self.roles["bio"])

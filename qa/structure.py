@@ -12,11 +12,10 @@ from .corpus import Document, Span
 #: Roles a sentence can have besides body text.
 #: ``deck``: the one-sentence summary under the headline; ``conclusion``: the last
 #: paragraph of the body; ``byline``: the closing paragraph about the authors;
-#: ``bio``: a byline sentence introducing a person.
-ROLES = ("deck", "conclusion", "byline", "bio")
-#: What a question can be about besides the subject: the roles above, the
-#: questions the article itself asks (``asked``), or its headline (``title``).
-TOPICS = (*ROLES, "asked", "title")
+#: ``bio``: a byline sentence introducing a person; ``asked``: a question the article asks.
+ROLES = ("deck", "conclusion", "byline", "bio", "asked")
+#: What a question can be about besides the subject: the roles above, or the page's headline (``title``).
+TOPICS = (*ROLES, "title")
 
 #: Longest first paragraph, in words, still read as a deck rather than a lede.
 DECK_MAX_WORDS = 40
@@ -89,7 +88,7 @@ def is_question_sentence(text: str) -> bool:
 
 
 def sentence_roles(sentences: Sequence[Sentence]) -> dict[str, np.ndarray]:
-    """Which sentences are each document's deck, conclusion, byline and author bios.
+    """Which sentences are each document's deck, conclusion, byline, author bios and its own questions.
 
     The deck is a document's first paragraph when it is one sentence of at most
     :data:`DECK_MAX_WORDS` words and more paragraphs follow. The byline is the last
@@ -102,6 +101,7 @@ def sentence_roles(sentences: Sequence[Sentence]) -> dict[str, np.ndarray]:
         shape ``(len(sentences),)`` holding 1.0 where the sentence has the role.
     """
     masks = {role: np.zeros(len(sentences), dtype=np.float32) for role in ROLES}
+    masks["asked"][:] = [is_question_sentence(sentence.text) for sentence in sentences]
     paragraphs: dict[tuple[str, int], list[Sentence]] = {}
     for sentence in sentences:
         paragraphs.setdefault((sentence.doc, sentence.paragraph), []).append(sentence)
