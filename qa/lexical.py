@@ -96,6 +96,25 @@ class BM25:
             self._vectors[term] = (idf * tf * (k1 + 1) / (tf + norm)).astype(np.float32)
         self.idf = {t: math.log(1 + (self.size - f + 0.5) / (f + 0.5)) for t, f in df.items()}
 
+    def coverage(self, query: list[str]) -> np.ndarray:
+        """IDF-weighted share of ``query``'s distinct terms each passage holds; shape ``(len(docs),)``, 0..1.
+
+        A term no passage holds weighs as much as the rarest one that some passage does.
+        """
+        out = np.zeros(self.size, dtype=np.float32)
+        distinct = set(query)
+        if not distinct or not self.size:
+            return out
+        rarest = max(self.idf.values(), default=1.0)
+        total = 0.0
+        for term in distinct:
+            vector = self._vectors.get(term)
+            weight = self.idf.get(term, rarest)
+            total += weight
+            if vector is not None:
+                out += weight * (vector > 0)
+        return out / total
+
     def scores(self, query: list[str]) -> np.ndarray:
         """BM25 score of every passage for ``query`` terms; shape ``(len(docs),)``, zeros when no term matches."""
         out = np.zeros(self.size, dtype=np.float32)
