@@ -188,6 +188,8 @@ def read_question(question: str, speller=None, abbreviations=None) -> Reading:
     notes: list[str] = []
     if preamble:
         notes.append(f"read the question as '{asked}'")
+    if asked.isupper():   # all capitals carry no information about names or abbreviations
+        asked = asked.lower()
     asked = _TYPED_WORD.sub(lambda m: _CONTRACTIONS.get(m.group().lower(), m.group()), asked)
     if abbreviations is not None:
         asked, expanded = abbreviations.expand(asked)
