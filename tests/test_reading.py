@@ -110,3 +110,9 @@ def test_a_who_question_needs_a_name_the_question_lacks(engine):
 def test_keyword_queries_work(engine):
     assert "Carnegie Endowment" in engine.ask("carnegie call").answer
     assert "Adam Greer" in engine.ask("authors").answer
+
+
+def test_contractions_are_not_content_words():
+    from qa.lexical import terms
+
+    assert terms("what's the pact's step? don't I've") == ["pact", "step"]
