@@ -32,7 +32,8 @@ def looks_specific(word: str, sentence_start: bool = False) -> bool:
 
     True for numbers ("2019"); acronyms (two or more capitals, or letters without a vowel:
     "FBI", "gdp"); international words that are not everyday English, in any case ("putin",
-    "Huawei", "interpol": see :data:`OTHER_LANGUAGES`); and capitalised words that are not
+    "Huawei", "interpol": see :data:`OTHER_LANGUAGES`; but not one with common English forms such
+    as "freelancer" or "reins"); and capitalised words that are not
     at a sentence start and not everyday English or conversation ("Secretary", but not
     "I've", "OK").
 
@@ -57,7 +58,20 @@ def looks_specific(word: str, sentence_start: bool = False) -> bool:
         return False
     if word[0].isupper() and not sentence_start:
         return True
-    return english < NAME_MAX_ZIPF and _other_zipf(lowered) >= INTERNATIONAL_ZIPF
+    return english < NAME_MAX_ZIPF and _other_zipf(lowered) >= INTERNATIONAL_ZIPF and not _inflects(lowered, english)
+
+
+#: English endings of inflected and derived forms: names rarely take them ("putins"), words do ("freelancer").
+_ENDINGS = ("s", "es", "d", "ed", "ing", "r", "er", "ers", "ly", "ness")
+#: A form this close (Zipf) to the word's own frequency makes it an English word rather than a name.
+INFLECTION_GAP = 1.2
+
+
+def _inflects(word: str, english: float) -> bool:
+    """Whether ``word`` has an inflected or derived English form nearly as common as itself."""
+    from .spelling import zipf
+
+    return max(zipf(word + ending) for ending in _ENDINGS) >= english - INFLECTION_GAP
 
 
 def specific_words(question: str) -> list[str]:
