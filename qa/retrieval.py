@@ -262,7 +262,9 @@ class Retriever:
         lexical = np.stack([self.lexical_scores(q) for q in queries])
         norm = 1.0 + self.token_weight + self.lexical_weight
         fused = (dense + self.token_weight * self.token_scores(queries) + self.lexical_weight * lexical) / norm
-        short = [row for row, q in enumerate(queries) if 0 < len(set(q.terms)) <= self.coverage_terms]
+        # Short questions in the corpus's own words: a keyword query ("carnegie call") embeds poorly.
+        short = [row for row, q in enumerate(queries) if 0 < len(set(q.terms)) <= self.coverage_terms
+                 and all(t in self.bm25.idf for t in q.terms)]
         if self.coverage_weight and short:
             fused[short] += self.coverage_weight * np.stack([self.bm25.coverage(queries[row].terms) for row in short])
         on_topic = self._apply_structure(queries, fused, dense)
