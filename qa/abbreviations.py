@@ -17,7 +17,8 @@ GENERAL = {
     "cia": "Central Intelligence Agency", "wto": "World Trade Organization", "imf": "International Monetary Fund",
     "mit": "Massachusetts Institute of Technology", "govt": "government", "gov": "government",
     "dept": "department", "intl": "international", "natl": "national", "info": "information",
-    "org": "organization", "orgs": "organizations", "tech": "technology",
+    "org": "organization", "orgs": "organizations", "tech": "technology", "mtg": "meeting",
+    "admin": "administration", "mgmt": "management", "univ": "university", "approx": "approximately",
 }
 #: A lower-case token this common in English is read as the word, not an abbreviation ("us", "it").
 COMMON_WORD_ZIPF = 5.0

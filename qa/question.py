@@ -107,15 +107,17 @@ def context_for(question: str, history: list[str], depth: int = 2) -> list[str]:
 
 #: Words of conversation, not of content: a clause holding one before a comma is a preamble.
 _CHAT = frozenset("""i i'm im i've ive i'd i'll my me mine we we're our us ok okay hi hello hey so well sorry
-thanks thank please um uh hmm anyway basically honestly actually""".split())
+thanks thank please um uh hmm anyway basically honestly actually question quick""".split())
 _ASKING = re.compile(
     r"^\W*(so\s+|and\s+|but\s+|ok\s+|okay\s+)?(what|whats|what['’]s|which|who|whom|whose|whos|who['’]s|when|where|why|"
     r"how|is|are|was|were|do|does|did|can|could|should|would|will|has|have|had|tell|list|explain|describe|give|"
     r"name|summari[sz]e|show|find|compare|outline)\b", re.IGNORECASE)
-_SENTENCE_END = re.compile(r"(?<=[.!?;])\s+")
+# A sentence ends at . ! ? ; but not after "U.S." or a title ("Dr.").
+_SENTENCE_END = re.compile(r"(?<![A-Za-z]\.[A-Za-z]\.)(?<!\b[MD]r\.)(?<!\bMrs\.)(?<!\bMs\.)(?<!\bSt\.)(?<!\bvs\.)"
+                           r"(?<=[.!?;])\s+")
 _CLAUSE_BREAK = re.compile(r"(?:,|\s[-–—]|:)\s+")
 #: Questions shorter than this (in words) are never split into preamble and question.
-_PREAMBLE_MIN_WORDS = 10
+_PREAMBLE_MIN_WORDS = 6
 # Contractions typed without the apostrophe.
 _CONTRACTIONS = {
     "whats": "what's", "whos": "who's", "wheres": "where's", "hows": "how's", "dont": "don't",
@@ -123,13 +125,13 @@ _CONTRACTIONS = {
     "werent": "weren't", "cant": "can't", "couldnt": "couldn't", "shouldnt": "shouldn't",
     "wouldnt": "wouldn't", "im": "I'm", "ive": "I've", "theyre": "they're", "hasnt": "hasn't", "havent": "haven't",
 }
-_TYPED_WORD = re.compile(r"[A-Za-z]+(?:['’][A-Za-z]+)*")
+_TYPED_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
 
 
 def split_preamble(question: str) -> tuple[str, str]:
     """``(preamble, question)``: the conversational lead-in of a long question, and the question inside.
 
-    In a question of at least 10 words, the last sentence that asks something (ends in "?"
+    In a question of at least 6 words, the last sentence that asks something (ends in "?"
     or opens with a question word or "tell me", "list", ...) is the question and what comes
     before it the preamble; within one sentence, a lead-in ending in a comma or dash counts
     only when it talks about the asker ("I was reading ..., what ..."). Otherwise the

@@ -79,7 +79,7 @@ class Speller:
         if word in self._cache:
             return self._cache[word]
         result = self._variant(word) if word not in self.vocabulary else None
-        if result is None and not self.known(word) and len(word) >= 3 and word.isalpha():
+        if result is None and len(word) >= 3 and word.isascii() and word.isalpha() and not self.known(word):
             result = self._closest(word)
         if len(self._cache) < 65536:
             self._cache[word] = result
@@ -102,8 +102,10 @@ class Speller:
         pool = [w for n in range(len(word) - limit, len(word) + limit + 1) for w in self._by_length.get(n, ())]
         found = process.extract(word, pool, scorer=Levenshtein.distance, scorer_kwargs={"weights": (1, 2, 2)},
                                 score_cutoff=limit, limit=None)
-        if not found and len(word) >= 5:   # a swapped pair ("beleive") counts as one edit
-            found = process.extract(word, pool, scorer=OSA.distance, score_cutoff=1, limit=None)
+        if not found and len(word) >= 4:   # a swapped pair ("beleive", "waht") counts as one edit
+            letters = sorted(word)
+            found = [(cand, 1, None) for cand in pool
+                     if len(cand) == len(word) and sorted(cand) == letters and OSA.distance(word, cand) == 1]
         if not found:
             return None
         ranked = sorted(((distance, cand not in self.vocabulary, -zipf(cand), cand) for cand, distance, _ in found))

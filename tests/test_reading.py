@@ -116,3 +116,16 @@ def test_contractions_are_not_content_words():
     from qa.lexical import terms
 
     assert terms("what's the pact's step? don't I've") == ["pact", "step"]
+
+
+def test_a_dotted_abbreviation_does_not_end_the_question():
+    question = "Why did the U.S. Department of Justice indict Chinese state-sponsored hackers in 2014?"
+    assert split_preamble(question) == ("", question)
+    assert split_preamble("naive question: what did the 2015 agreement bar")[1] == "what did the 2015 agreement bar"
+
+
+def test_swapped_letters_and_other_scripts():
+    speller = Speller(SENTENCES)
+    assert speller.correct("waht") == "what"
+    reading = read_question("¿qué prohibió el acuerdo?", speller)
+    assert reading.text == "¿qué prohibió el acuerdo?" and not reading.spelling_notes
