@@ -160,6 +160,20 @@ def split_preamble(question: str) -> tuple[str, str]:
     return "", question
 
 
+_QUESTION_OPENER = re.compile(
+    r"^\W*(what|whats|what['’]s|which|who|whom|whose|whos|who['’]s|when|where|why|how|is|are|was|were|do|does|did|"
+    r"can|could|should|would|will|has|have|had)\b", re.IGNORECASE)
+
+
+def _punctuate(question: str) -> str:
+    """``question`` ending in one "?" when it opens like a question, in none otherwise ("list the reasons"),
+    so that "what did it bar", "What did it bar?!" and "what did it bar?" read alike."""
+    bare = question.rstrip(" ?!.")
+    if not bare:
+        return question
+    return bare + "?" if _QUESTION_OPENER.match(bare) else bare
+
+
 @dataclass(frozen=True)
 class Reading:
     """How a question is read for retrieval.
@@ -193,6 +207,7 @@ def read_question(question: str, speller=None, abbreviations=None) -> Reading:
     if asked.isupper():   # all capitals carry no information about names or abbreviations
         asked = asked.lower()
     asked = _TYPED_WORD.sub(lambda m: _CONTRACTIONS.get(m.group().lower(), m.group()), asked)
+    asked = _punctuate(asked)
     if abbreviations is not None:
         asked, expanded = abbreviations.expand(asked)
         notes.extend(expanded)

@@ -129,3 +129,9 @@ def test_swapped_letters_and_other_scripts():
     assert speller.correct("waht") == "what"
     reading = read_question("¿qué prohibió el acuerdo?", speller)
     assert reading.text == "¿qué prohibió el acuerdo?" and not reading.spelling_notes
+
+
+@pytest.mark.parametrize("variant", ["which academy employs one of the writers",
+                                     "Which academy employs one of the writers?!", "which academy employs one of the writers."])
+def test_trailing_punctuation_does_not_change_the_answer(engine, variant):
+    assert engine.ask(variant).answer == engine.ask("Which academy employs one of the writers?").answer
