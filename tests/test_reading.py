@@ -54,7 +54,7 @@ def test_the_question_inside_a_rambling_message():
     assert split_preamble("Despite the pact's shortcomings, what does the tagline say they can still do?")[0] == ""
     reading = read_question("hi there, quick question for a school project. whats the doj 2014 effort",
                             abbreviations=Abbreviations(SENTENCES))
-    assert reading.text == "what's the Department of Justice 2014 effort"
+    assert reading.text == "what's the Department of Justice 2014 effort?"
     assert reading.notes[0] == "read the question as 'whats the doj 2014 effort'"
 
 
@@ -128,7 +128,7 @@ def test_swapped_letters_and_other_scripts():
     speller = Speller(SENTENCES)
     assert speller.correct("waht") == "what"
     reading = read_question("¿qué prohibió el acuerdo?", speller)
-    assert reading.text == "¿qué prohibió el acuerdo?" and not reading.spelling_notes
+    assert reading.text == "¿qué prohibió el acuerdo" and not reading.spelling_notes
 
 
 @pytest.mark.parametrize("variant", ["which academy employs one of the writers",
