@@ -25,21 +25,76 @@ _COUNT = re.compile(
     re.IGNORECASE)
 
 
+_ASKS_NAME = re.compile(r"^\s*(who|whom|whose)\b", re.IGNORECASE)
+_NAME_WORD = re.compile(r"[\w’'-]+")
+_CONNECTORS = frozenset({"of", "for", "and", "the", "de"})
+
+
 def expected_answer_type(question: str) -> str | None:
-    """``"time"`` for when-questions, ``"count"`` for how-many/how-much, else None."""
+    """``"time"`` for when-questions, ``"count"`` for how-many/how-much, ``"name"`` for who/whose, else None."""
     if _ASKS_TIME.search(question):
         return "time"
     if _ASKS_COUNT.search(question):
         return "count"
+    if _ASKS_NAME.search(question):
+        return "name"
     return None
 
 
-def has_answer_type(text: str, kind: str | None) -> bool:
-    """Whether ``text`` holds an expression of ``kind`` (always True for None)."""
+def _words(text: str) -> set[str]:
+    out = set()
+    for word in _NAME_WORD.findall(text.lower().replace("’", "'")):
+        word = word.removesuffix("'s")
+        out.update([word, *word.split("-")])
+    return out
+
+
+def names(text: str) -> list[set[str]]:
+    """The names in ``text``, each as its set of lower-cased words: runs of words capitalised past a sentence
+    start, or with two capitals or a digit ("MIT", "G20"), joined by "of", "for", "and", "the"
+    ("Carnegie Endowment for International Peace" is one name)."""
+    found: list[set[str]] = []
+    current: set[str] = set()
+    pending = 0   # connectors seen since the last capitalised word
+    previous_end = None
+    for match in _NAME_WORD.finditer(text):
+        word = match.group()
+        gap = "" if previous_end is None else text[previous_end:match.start()]
+        start = previous_end is None or gap.strip()[-1:] in (".", "!", "?")
+        previous_end = match.end()
+        capitals = sum(ch.isupper() for ch in word)
+        is_name = (word[0].isupper() and not start) or capitals >= 2 or (capitals and any(c.isdigit() for c in word))
+        if is_name and (not current or not gap.strip(" ")):
+            current |= _words(word)
+            pending = 0
+        elif is_name:
+            if current:
+                found.append(current)
+            current, pending = _words(word), 0
+        elif current and word.lower() in _CONNECTORS and pending < 2 and not gap.strip(" "):
+            pending += 1
+        else:
+            if current:
+                found.append(current)
+            current, pending = set(), 0
+    if current:
+        found.append(current)
+    return found
+
+
+def has_answer_type(text: str, kind: str | None, question: str = "") -> bool:
+    """Whether ``text`` holds an expression of ``kind`` (always True for None).
+
+    A ``"name"`` answer must name someone or something the ``question`` does not already name:
+    "Who is the head of the Carnegie Endowment?" is not answered by a sentence about the Endowment.
+    """
     if kind == "time":
         return bool(_TIME.search(text))
     if kind == "count":
         return bool(_COUNT.search(text))
+    if kind == "name":
+        asked = _words(question)
+        return any(not (name & asked) for name in names(text))
     return True
 
 
@@ -124,7 +179,7 @@ class Composer:
     dense similarity is below ``min_similarity`` and it lacks some of the question's
     content words; when the question names something the corpus never mentions and
     the similarity is below ``name_similarity``; or when a when/how-many question
-    gets an answer without a time/quantity in it.
+    gets an answer without a time/quantity in it, or a who-question one naming nobody new.
 
     Usage example:
         >>> composer = Composer()
@@ -150,7 +205,7 @@ class Composer:
 
     def compose(self, hits: list[Hit], chunks: list[Chunk], sentences: list[Sentence],
                 titles: dict[str, str], unknown_names: list[str] = (),
-                answer_type: str | None = None) -> tuple[bool, list[Sentence], list[Citation]]:
+                answer_type: str | None = None, question: str = "") -> tuple[bool, list[Sentence], list[Citation]]:
         """Choose the answer sentences and build the citations for one question.
 
         Returns:
@@ -171,7 +226,7 @@ class Composer:
         best_score = max(top.sentence_scores)
         chosen = [sentences[sid] for sid, score in zip(ids, top.sentence_scores)
                   if sid == top.best_sentence or score >= best_score - self.pair_margin]
-        if not has_answer_type(" ".join(s.text for s in chosen), answer_type):
+        if not top.on_topic and not has_answer_type(" ".join(s.text for s in chosen), answer_type, question):
             return False, [], citations
         return True, chosen, citations
 

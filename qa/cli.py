@@ -11,6 +11,7 @@ import logging
 import os
 import sys
 import textwrap
+from pathlib import Path
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -86,11 +87,13 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
     p.set_defaults(func=cmd_ask)
 
-    p = sub.add_parser("eval", formatter_class=_Formatter, help="score the evaluation set",
-                       description="Score the engine on an evaluation set of questions with gold fragments.",
-                       epilog="examples:\n  python -m qa eval\n  python -m qa eval --set tests/eval/holdout.jsonl --json")
-    p.add_argument("-s", "--set", metavar="FILE", default=None,
-                   help="evaluation set, JSON Lines (default: tests/eval/questions.jsonl)")
+    p = sub.add_parser("eval", formatter_class=_Formatter, help="score the evaluation sets",
+                       description="Score the engine on evaluation sets of questions with gold fragments, "
+                                   "side by side.",
+                       epilog="examples:\n  python -m qa eval\n  python -m qa eval --set tests/eval/holdout.jsonl --json"
+                              "\n  python -m qa eval -s tests/eval/questions.jsonl -s tests/eval/typed.jsonl")
+    p.add_argument("-s", "--set", metavar="FILE", action="append", default=None,
+                   help="evaluation set, JSON Lines; repeat for several (default: every tests/eval/*.jsonl)")
     p.add_argument("-j", "--json", action="store_true", help="print metrics and failures as JSON")
     p.add_argument("--failures", action="store_true", help="also list the questions that missed")
     _common(p)
@@ -186,30 +189,41 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from .evaluation import DEFAULT_EVAL_SET, TARGETS, EvalSetError, evaluate, load_eval_set, meets_target
+    from .evaluation import TARGETS, EvalSetError, eval_sets, evaluate, load_eval_set, meets_target
 
+    paths = [Path(p) for p in args.set] if args.set else eval_sets()
     try:
-        items = load_eval_set(args.set or DEFAULT_EVAL_SET)
+        sets = {path.stem: load_eval_set(path) for path in paths}
     except EvalSetError as exc:
         print(f"qa: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    result = evaluate(load_engine(args), items)
+    if not sets:
+        print("qa: error: no evaluation sets (*.jsonl) in tests/eval; pass --set FILE", file=sys.stderr)
+        return EXIT_USAGE
+    engine = load_engine(args)
+    results = {name: evaluate(engine, items) for name, items in sets.items()}
     if args.json:
-        print(json.dumps(result, ensure_ascii=False, indent=2))
+        only = next(iter(results.values()))
+        print(json.dumps(only if len(results) == 1 else {"sets": results}, ensure_ascii=False, indent=2))
         return EXIT_OK
-    print(f"{'metric':28} {'value':>8}  target")
-    for name, value in result["metrics"].items():
-        share = isinstance(value, float) and not name.endswith("chars")
-        shown = f"{value:.1%}" if share else str(value)
+    names = list(results)
+    width = max(10, *(len(n) for n in names))
+    print(f"{'metric':28} " + " ".join(f"{n:>{width}}" for n in names) + "  target")
+    for metric in next(iter(results.values()))["metrics"]:
+        values = [results[n]["metrics"][metric] for n in names]
+        share = not metric.endswith(("chars", "items")) and metric in TARGETS or metric.endswith(("rank1", "rate"))
+        cells = [("-" if v is None else f"{v:.1%}" if share and isinstance(v, float) else str(v)) for v in values]
         target = ""
-        if name in TARGETS:
-            op, goal = TARGETS[name]
+        if metric in TARGETS:
+            op, goal = TARGETS[metric]
             target = f"{op} {goal:.0%}" if share else f"{op} {goal}"
-            target += "  ok" if meets_target(name, value) else "  BELOW"
-        print(f"{name:28} {shown:>8}  {target}")
+            misses = [n for n, v in zip(names, values) if meets_target(metric, v) is False]
+            target += f"  BELOW: {', '.join(misses)}" if misses else "  ok"
+        print(f"{metric:28} " + " ".join(f"{c:>{width}}" for c in cells) + f"  {target}")
     if args.failures:
-        for failure in result["failures"]:
-            print(json.dumps(failure, ensure_ascii=False))
+        for name in names:
+            for failure in results[name]["failures"]:
+                print(json.dumps({"set": name, **failure}, ensure_ascii=False))
     return EXIT_OK
 
 

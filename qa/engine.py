@@ -18,7 +18,9 @@ from .embedding import Embedder
 from .index import (FORMAT_VERSION, IndexCorrupt, IndexData, IndexMissing, IndexStale, build_index,
                     load_index, save_index)
 from .lexical import terms
-from .question import QuestionError, clean_question, context_for, retrieval_text
+from .abbreviations import Abbreviations
+from .question import QuestionError, Reading, clean_question, context_for, read_question, retrieval_text
+from .spelling import Speller
 from .retrieval import Query, Retriever
 from .structure import asks, question_topics, title_span
 
@@ -27,14 +29,14 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class _Prepared:
-    question: str
+    question: str           # as typed (cleaned): the answer's ``question``
     notes: list[str]
     context: list[str]
     topics: frozenset[str]
+    reading: Reading        # as read: preamble dropped, spelling and abbreviations rewritten
 
-    @property
-    def embed_text(self) -> str:
-        return " ".join([*self.context, retrieval_text(self.question)])
+    def embed_text(self, text: str) -> str:
+        return " ".join([*self.context, retrieval_text(text)])
 
 
 def _answer_id(question: str, history: list[str]) -> str:
@@ -66,6 +68,9 @@ class Engine:
         self.index_dir = index_dir
         self.titles = {doc.id: doc.title for doc in docs}
         self.documents = {doc.id: doc for doc in docs}
+        texts = [s.text for s in data.sentences]
+        self.speller = Speller(texts)
+        self.abbreviations = Abbreviations(texts)
 
     @classmethod
     def load(cls, corpus: str | os.PathLike | None = None, index: str | os.PathLike | None = None,
@@ -129,20 +134,39 @@ class Engine:
         earlier = []
         for item in history or []:
             try:
-                earlier.append(clean_question(item)[0])
+                earlier.append(read_question(clean_question(item)[0], self.speller, self.abbreviations).text)
             except QuestionError:
                 continue
-        return _Prepared(text, notes, context_for(text, earlier), question_topics(text))
+        reading = read_question(text, self.speller, self.abbreviations)
+        if reading.preamble:   # "I read about the G20 meeting. When was it held?": the lead-in is context
+            earlier = [*earlier, reading.preamble]
+        return _Prepared(text, notes, context_for(reading.text, earlier), question_topics(reading.text), reading)
 
-    def _queries(self, prepared: list[_Prepared]) -> list[Query]:
-        vectors, tokens = self.embedder.encode_with_tokens([p.embed_text for p in prepared])
-        return [Query(vector, token_matrix[1:-1], terms(retrieval_text(p.question)), terms(" ".join(p.context)),
-                      p.topics, asks(p.question))
-                for p, vector, token_matrix in zip(prepared, vectors, tokens)]
+    def _queries(self, prepared: list[_Prepared]) -> list[tuple[Query, str]]:
+        """Embed each question as read and, when spelling changed it, as typed too, keeping the reading whose
+        best sentence is closer (a rare word such as "liken" may be what was meant).
+
+        Returns:
+            ``(query, text)`` per question: ``text`` is the reading used.
+        """
+        texts = [p.reading.text for p in prepared]
+        extra = [i for i, p in enumerate(prepared) if p.reading.uncorrected != p.reading.text]
+        all_texts = [p.embed_text(t) for p, t in zip(prepared, texts)]
+        all_texts += [prepared[i].embed_text(prepared[i].reading.uncorrected) for i in extra]
+        vectors, tokens = self.embedder.encode_with_tokens(all_texts)
+        chosen = list(range(len(prepared)))
+        if extra:
+            dense = self.retriever.dense_scores(vectors).max(axis=1)
+            for n, i in enumerate(extra, start=len(prepared)):
+                if dense[n] > dense[i]:
+                    chosen[i], texts[i] = n, prepared[i].reading.uncorrected
+        return [(Query(vectors[c], tokens[c][1:-1], terms(retrieval_text(t)), terms(" ".join(p.context)),
+                       p.topics, asks(t)), t)
+                for p, c, t in zip(prepared, chosen, texts)]
 
     def make_query(self, question: str, history: list[str] | None = None) -> Query:
         """The retrieval :class:`~qa.retrieval.Query` for one question (embeds it)."""
-        return self._queries([self._prepare(question, history)])[0]
+        return self._queries([self._prepare(question, history)])[0][0]
 
     def ask(self, question: str, history: list[str] | None = None, top_k: int | None = None,
             id: str | None = None) -> Answer:
@@ -196,13 +220,14 @@ class Engine:
                 raise QuestionError(str(exc) if len(questions) == 1 else f"question {position}: {exc}") from exc
         if not prepared:
             return []
-        hit_lists = self.retriever.search(self._queries(prepared), max(top_k, 3))
+        queries = self._queries(prepared)
+        hit_lists = self.retriever.search([q for q, _ in queries], max(top_k, 3))
         data = self.data
         answers = []
-        for i, (p, hits) in enumerate(zip(prepared, hit_lists)):
-            unknown = self.retriever.unknown_names(p.question)
+        for i, (p, (_, read), hits) in enumerate(zip(prepared, queries, hit_lists)):
+            unknown = self.retriever.unknown_names(read)
             answerable, chosen, citations = self.composer.compose(
-                hits, data.chunks, data.sentences, self.titles, unknown, expected_answer_type(p.question))
+                hits, data.chunks, data.sentences, self.titles, unknown, expected_answer_type(read), read)
             spans = [AnswerSpan(s.doc, s.start, s.end) for s in chosen]
             headline = self._headline(citations) if "title" in p.topics else None
             if headline is not None:   # "What is the headline?": the title, quoted from the page
@@ -215,7 +240,7 @@ class Engine:
                 answer_spans=spans,
                 citations=citations[:top_k],
                 latency_ms=0.0,
-                notes=p.notes,
+                notes=[*p.notes, *p.reading.notes, *(p.reading.spelling_notes if read == p.reading.text else ())],
             ))
         elapsed = (time.perf_counter() - started) * 1000 / len(answers)
         for answer in answers:

@@ -8,7 +8,8 @@ from pathlib import Path
 
 from .config import PROJECT_ROOT
 
-DEFAULT_EVAL_SET = PROJECT_ROOT / "tests" / "eval" / "questions.jsonl"
+EVAL_DIR = PROJECT_ROOT / "tests" / "eval"
+DEFAULT_EVAL_SET = EVAL_DIR / "questions.jsonl"
 #: Item kinds: questions with a gold answer, and the two kinds the engine must decline.
 ANSWERED_KINDS = ("answerable", "followup")
 ABSTAIN_KINDS = ("off_topic", "near_topic")
@@ -72,6 +73,12 @@ def load_eval_set(path: Path = DEFAULT_EVAL_SET) -> list[EvalItem]:
             raise EvalSetError(f"{path} line {number}: a {item.kind} item needs gold fragments")
         items.append(item)
     return items
+
+
+def eval_sets(folder: Path = EVAL_DIR) -> list[Path]:
+    """Every evaluation set in ``folder`` (``*.jsonl``), the development set first, then by name.
+    Defaults to ``tests/eval``."""
+    return sorted(Path(folder).glob("*.jsonl"), key=lambda p: (p != DEFAULT_EVAL_SET, p.name))
 
 
 def _share(flags: list[bool]) -> float | None:

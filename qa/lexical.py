@@ -16,7 +16,8 @@ having he her here hers herself him himself his how i if in into is it its itsel
 my myself no nor not now of off on once only or other our ours ourselves out over own same she should
 so some such than that the their theirs them themselves then there these they this those through to
 too under until up very was we were what when where which while who whom why will with would you your
-yours yourself yourselves s t d ll m o re ve y article articles author authors writer writers say says said tell mean
+yours yourself yourselves s t d ll m o re ve y don doesn didn isn aren wasn weren couldn shouldn wouldn
+hasn haven hadn won article articles author authors writer writers say says said tell mean
 """.split())
 
 @lru_cache(maxsize=1)
@@ -42,6 +43,7 @@ def _stem(word: str) -> str:
 
 
 _SPLIT_COMPOUND = re.compile(r"[-'’]")
+_CONTRACTION = re.compile(r"['’](s|t|ve|re|ll|d|m)$")
 
 
 def terms(text: str) -> list[str]:
@@ -56,6 +58,7 @@ def terms(text: str) -> list[str]:
     """
     out: list[str] = []
     for token in _tokenizer().tokenize(text.lower()):
+        token = _CONTRACTION.sub("", token)   # "what's" is "what", "pact's" is "pact", "don't" is "don"
         parts = _SPLIT_COMPOUND.split(token)
         words = [token, *parts] if len(parts) > 1 else parts
         for word in words:
@@ -95,6 +98,25 @@ class BM25:
             tf = np.array([doc.count(term) for doc in docs], dtype=np.float32)
             self._vectors[term] = (idf * tf * (k1 + 1) / (tf + norm)).astype(np.float32)
         self.idf = {t: math.log(1 + (self.size - f + 0.5) / (f + 0.5)) for t, f in df.items()}
+
+    def coverage(self, query: list[str]) -> np.ndarray:
+        """IDF-weighted share of ``query``'s distinct terms each passage holds; shape ``(len(docs),)``, 0..1.
+
+        A term no passage holds weighs as much as the rarest one that some passage does.
+        """
+        out = np.zeros(self.size, dtype=np.float32)
+        distinct = set(query)
+        if not distinct or not self.size:
+            return out
+        rarest = max(self.idf.values(), default=1.0)
+        total = 0.0
+        for term in distinct:
+            vector = self._vectors.get(term)
+            weight = self.idf.get(term, rarest)
+            total += weight
+            if vector is not None:
+                out += weight * (vector > 0)
+        return out / total
 
     def scores(self, query: list[str]) -> np.ndarray:
         """BM25 score of every passage for ``query`` terms; shape ``(len(docs),)``, zeros when no term matches."""

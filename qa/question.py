@@ -1,8 +1,9 @@
-"""Question hygiene and follow-ups: clean what the user typed, and resolve a follow-up against earlier questions."""
+"""Reading a question: clean what the user typed, find the question in a rambling message, and resolve follow-ups."""
 from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass
 
 from .config import MAX_QUESTION_CHARS
 
@@ -27,7 +28,7 @@ _SHORT_QUESTION_WORDS = 4
 # it pulls retrieval toward the byline ("The views are the authors.").
 _FRAMING = re.compile(
     r"\b(according to|in the view of|per) (the )?(authors?|article|piece|writers?|text|story)\b[’']?|"
-    r"\bin the (authors?|writers?)[’']?s?[’']? (view|opinion)\b|"
+    r"\bin the (authors?|writers?)[’']?s?[’']? (view|opinion)\b|\baccording to (them|him|her)\b|"
     r"\b(does|do|did) (the )?(article|piece|authors?|writers?|text|story) (say|suggest|argue|think|claim)\b|"
     r"\b(does|do|did) (the )?(authors?|writers?)\b",
     re.IGNORECASE)
@@ -100,3 +101,129 @@ def context_for(question: str, history: list[str], depth: int = 2) -> list[str]:
         if not is_followup(previous, history):
             break
     return context
+
+
+# -- reading a question as people type it -------------------------------------------------------
+
+#: Words of conversation, not of content: a clause holding one before a comma is a preamble.
+_CHAT = frozenset("""i i'm im i've ive i'd i'll my me mine we we're our us ok okay hi hello hey so well sorry
+thanks thank please um uh hmm anyway basically honestly actually question quick""".split())
+_ASKING = re.compile(
+    r"^\W*(so\s+|and\s+|but\s+|ok\s+|okay\s+)?(what|whats|what['’]s|which|who|whom|whose|whos|who['’]s|when|where|why|"
+    r"how|is|are|was|were|do|does|did|can|could|should|would|will|has|have|had|tell|list|explain|describe|give|"
+    r"name|summari[sz]e|show|find|compare|outline)\b", re.IGNORECASE)
+# A sentence ends at . ! ? ; but not after "U.S." or a title ("Dr.").
+_SENTENCE_END = re.compile(r"(?<![A-Za-z]\.[A-Za-z]\.)(?<!\b[MD]r\.)(?<!\bMrs\.)(?<!\bMs\.)(?<!\bSt\.)(?<!\bvs\.)"
+                           r"(?<=[.!?;])\s+")
+_CLAUSE_BREAK = re.compile(r"(?:,|\s[-–—]|:)\s+")
+#: Questions shorter than this (in words) are never split into preamble and question.
+_PREAMBLE_MIN_WORDS = 6
+# Contractions typed without the apostrophe.
+_CONTRACTIONS = {
+    "whats": "what's", "whos": "who's", "wheres": "where's", "hows": "how's", "dont": "don't",
+    "doesnt": "doesn't", "didnt": "didn't", "isnt": "isn't", "arent": "aren't", "wasnt": "wasn't",
+    "werent": "weren't", "cant": "can't", "couldnt": "couldn't", "shouldnt": "shouldn't",
+    "wouldnt": "wouldn't", "im": "I'm", "ive": "I've", "theyre": "they're", "hasnt": "hasn't", "havent": "haven't",
+}
+_TYPED_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
+
+
+def split_preamble(question: str) -> tuple[str, str]:
+    """``(preamble, question)``: the conversational lead-in of a long question, and the question inside.
+
+    In a question of at least 6 words, the last sentence that asks something (ends in "?"
+    or opens with a question word or "tell me", "list", ...) is the question and what comes
+    before it the preamble; within one sentence, a lead-in ending in a comma or dash counts
+    only when it talks about the asker ("I was reading ..., what ..."). Otherwise the
+    preamble is empty.
+
+    Example:
+        >>> split_preamble("hi, quick one for a school project. when did the talks start")
+        ('hi, quick one for a school project.', 'when did the talks start')
+        >>> split_preamble("Even with ongoing spying, what opportunities remain?")
+        ('', 'Even with ongoing spying, what opportunities remain?')
+    """
+    if len(question.split()) < _PREAMBLE_MIN_WORDS:
+        return "", question
+    pieces = _SENTENCE_END.split(question)
+    for i in range(len(pieces) - 1, 0, -1):
+        piece = pieces[i]
+        if (piece.rstrip().endswith("?") or _ASKING.match(piece)) and len(piece.split()) >= 2:
+            return " ".join(pieces[:i]), " ".join(pieces[i:])
+    last = pieces[-1]
+    for match in reversed(list(_CLAUSE_BREAK.finditer(last))):
+        head, tail = last[: match.start()], last[match.end():]
+        if _ASKING.match(tail) and len(tail.split()) >= 2 and any(
+                w.lower() in _CHAT for w in _TYPED_WORD.findall(head)):
+            prefix = " ".join(pieces[:-1])
+            return (f"{prefix} {head}".strip() + match.group().rstrip()), tail
+    return "", question
+
+
+_QUESTION_OPENER = re.compile(
+    r"^\W*(what|whats|what['’]s|which|who|whom|whose|whos|who['’]s|when|where|why|how|is|are|was|were|do|does|did|"
+    r"can|could|should|would|will|has|have|had)\b", re.IGNORECASE)
+
+
+def _punctuate(question: str) -> str:
+    """``question`` ending in one "?" when it opens like a question, in none otherwise ("list the reasons"),
+    so that "what did it bar", "What did it bar?!" and "what did it bar?" read alike."""
+    bare = question.rstrip(" ?!.")
+    if not bare:
+        return question
+    return bare + "?" if _QUESTION_OPENER.match(bare) else bare
+
+
+@dataclass(frozen=True)
+class Reading:
+    """How a question is read for retrieval.
+
+    ``text`` is the question with the preamble dropped, contractions restored, abbreviations
+    expanded and misspellings corrected; ``uncorrected`` the same without the spelling
+    corrections (embedded too, and kept when it matches the corpus better); ``preamble``
+    the dropped lead-in ("" when none); ``notes`` say what was read differently;
+    ``spelling_notes`` the part of the notes that only holds for ``text``.
+    """
+
+    text: str
+    uncorrected: str
+    preamble: str = ""
+    notes: tuple[str, ...] = ()
+    spelling_notes: tuple[str, ...] = ()
+
+
+def read_question(question: str, speller=None, abbreviations=None) -> Reading:
+    """Read a cleaned ``question`` the way the user meant it (see :class:`Reading`).
+
+    Args:
+        question: the cleaned question (see :func:`clean_question`).
+        speller: a :class:`qa.spelling.Speller`. Defaults to None (no spelling correction).
+        abbreviations: a :class:`qa.abbreviations.Abbreviations`. Defaults to None (none expanded).
+    """
+    preamble, asked = split_preamble(question)
+    notes: list[str] = []
+    if preamble:
+        notes.append(f"read the question as '{asked}'")
+    if asked.isupper():   # all capitals carry no information about names or abbreviations
+        asked = asked.lower()
+    asked = _TYPED_WORD.sub(lambda m: _CONTRACTIONS.get(m.group().lower(), m.group()), asked)
+    asked = _punctuate(asked)
+    if abbreviations is not None:
+        asked, expanded = abbreviations.expand(asked)
+        notes.extend(expanded)
+    if speller is None:
+        return Reading(asked, asked, preamble, tuple(notes))
+    spelling: list[str] = []
+
+    def correct(match: re.Match) -> str:
+        word = match.group()
+        fixed = speller.correct(word.lower())
+        if fixed is None:
+            return word
+        note = f"read '{word}' as '{fixed}'"
+        if note not in spelling:
+            spelling.append(note)
+        return fixed
+
+    corrected = _TYPED_WORD.sub(correct, asked)
+    return Reading(corrected, asked, preamble, tuple(notes), tuple(spelling))

@@ -1,16 +1,15 @@
 """Retrieval: score every sentence (dense FAISS + token MaxSim + BM25), then rank the chunks that hold them."""
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import numpy as np
 
 from .index import IndexData
 from .lexical import BM25, terms
+from .specifics import specific_words
 from .structure import asks, sentence_roles
 
-_NAME_WORD = re.compile(r"[\w’'-]+")
 
 
 @dataclass(frozen=True)
@@ -106,8 +105,10 @@ class Retriever:
     def __init__(self, data: IndexData, token_weight: float = 0.5, lexical_weight: float = 0.05,
                  question_penalty: float = 0.3, context_weight: float = 0.5, pair_weight: float = 0.1,
                  topic_boost: float = 0.3, deck_penalty: float = 0.06, disclaimer_penalty: float = 0.1,
-                 follow: int = 2) -> None:
+                 follow: int = 2, coverage_weight: float = 0.2, coverage_terms: int = 3) -> None:
         self.data = data
+        self.coverage_terms = coverage_terms
+        self.coverage_weight = coverage_weight
         self.token_weight = token_weight
         self.lexical_weight = lexical_weight
         self.question_penalty = question_penalty
@@ -145,17 +146,17 @@ class Retriever:
         self._adjustments: dict[frozenset[str], np.ndarray] = {}
 
     def unknown_names(self, question: str) -> list[str]:
-        """Numbers and capitalised words of ``question`` (past its first word) that the corpus never uses.
+        """Words of ``question`` naming something specific (see :func:`qa.specifics.looks_specific`:
+        numbers, acronyms, names in any case) that the corpus never uses.
 
         A question about a name or a year the article never mentions ("What did the US
-        do to Huawei?", "... in 2020?") is not answered by it, however close the topic.
+        do to Huawei?", "... in 2020?", "what did putin say") is not answered by it, however close the topic.
 
         Example:
             >>> engine.retriever.unknown_names("What sanctions did the US impose on Huawei in 2019?")
             ['Huawei', '2019']
         """
-        words = _NAME_WORD.findall(question)[1:]
-        return [w for w in words if (w[0].isupper() or w[0].isdigit()) and not self._mentions(w)]
+        return [w for w in specific_words(question) if not self._mentions(w)]
 
     def _mentions(self, word: str) -> bool:
         """Whether the corpus uses ``word``: verbatim, as a dotted acronym ("US" as "U.S."), or by stem."""
@@ -261,6 +262,11 @@ class Retriever:
         lexical = np.stack([self.lexical_scores(q) for q in queries])
         norm = 1.0 + self.token_weight + self.lexical_weight
         fused = (dense + self.token_weight * self.token_scores(queries) + self.lexical_weight * lexical) / norm
+        # Short questions in the corpus's own words: a keyword query ("carnegie call") embeds poorly.
+        short = [row for row, q in enumerate(queries) if 0 < len(set(q.terms)) <= self.coverage_terms
+                 and all(t in self.bm25.idf for t in q.terms)]
+        if self.coverage_weight and short:
+            fused[short] += self.coverage_weight * np.stack([self.bm25.coverage(queries[row].terms) for row in short])
         on_topic = self._apply_structure(queries, fused, dense)
         # Chunk scores for all queries at once: best member + pair_weight * mean of the others.
         members = fused[:, self._members]                       # (queries, chunks, width)

@@ -27,8 +27,10 @@ _BIO = re.compile(
 _VIEWS = re.compile(r"\b(views|opinions)\b.*\b(authors?|writers?)\b", re.IGNORECASE)
 
 # "Who wrote this?", but not "Who wrote Pride and Prejudice?".
-_AUTHORS = (r"\bwho (wrote|writes|authored|penned|is behind|are behind)( (it|this|that)| (this|the|that) "
-            r"(article|piece|story|text|essay|analysis|commentary|op-ed))?\W*$|\b(was|is) (it|this|that|the "
+_AUTHORS = (r"\bwho (wrote|writes|authored|penned|is behind|are behind)( (it|this|that))?\W*$|"
+            r"\bwho (wrote|writes|authored|penned|is behind|are behind) (this|the|that) "
+            r"(article|piece|story|text|essay|analysis|commentary|op-ed)\b|^\W*(the )?(authors?|writers?)\W*$|"
+            r"\b(was|is) (it|this|that|the "
             r"(article|piece|story|text|essay|analysis|commentary)) written by\b|\bby-?line\b|"
             r"\bwho (is|are|were) the (authors?|writers?)\b|\bpeople who wrote\b|"
             r"\b(authors?|writers?) of (this|the) (article|piece|story|text|essay|analysis|commentary)\b|"

@@ -74,7 +74,15 @@ def test_index_command_rebuilds_and_reports(cli_env, tmp_path):
 
 
 def test_eval_command_prints_metrics(cli_env, engine):
-    result = run(cli_env, "eval", "--json")
+    result = run(cli_env, "eval", "--json", "--set", "tests/eval/questions.jsonl")
     assert result.returncode == 0, result.stderr
     metrics = json.loads(result.stdout)["metrics"]
     assert metrics["items"] >= 60 and metrics["rank1"] > 0.5
+
+
+def test_eval_command_scores_sets_side_by_side(cli_env, engine):
+    result = run(cli_env, "eval", "-s", "tests/eval/holdout-b.jsonl", "-s", "tests/eval/typed.jsonl")
+    assert result.returncode == 0, result.stderr
+    header, *rows = result.stdout.splitlines()
+    assert header.split()[:3] == ["metric", "holdout-b", "typed"]
+    assert any(row.startswith("rank1") and row.count("%") >= 3 for row in rows)

@@ -111,6 +111,8 @@ FLOORS = {
                 "answer_rate": 0.96, "off_topic_abstained": 1.0, "near_topic_abstained": 0.6},
     "holdout-b": {"answer_correct": 0.9, "rank1": 0.9, "top3": 0.96, "followup_rank1": 0.6,
                   "answer_rate": 0.96, "off_topic_abstained": 1.0, "near_topic_abstained": 0.5},
+    "typed": {"answer_correct": 0.9, "rank1": 0.9, "top3": 0.96, "followup_rank1": 0.75,
+              "answer_rate": 0.98, "off_topic_abstained": 1.0, "near_topic_abstained": 0.7},
 }
 
 

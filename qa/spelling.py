@@ -1,0 +1,116 @@
+"""Spelling: read a misspelt question word as the close corpus or common English word it was meant to be."""
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable
+from functools import lru_cache
+
+#: A word at least this frequent in English (Zipf scale: 3 is once per million words) is a word, not a typo.
+KNOWN_ZIPF = 3.0
+#: Common English words that are candidates besides the corpus's own words.
+ENGLISH_CANDIDATES = 30000
+#: A correction must be this much more frequent (Zipf) than the word typed, so rare real words stay.
+MIN_GAIN = 1.5
+
+_WORD = re.compile(r"[A-Za-z]+(?:['’][A-Za-z]+)*")
+# British and American spellings of one word: a variant the corpus uses is read as the corpus's.
+_VARIANTS = (("isation", "ization"), ("ization", "isation"), ("ise", "ize"), ("ize", "ise"), ("yse", "yze"),
+             ("our", "or"), ("or", "our"), ("tre", "ter"), ("ter", "tre"), ("ence", "ense"), ("ense", "ence"),
+             ("ogue", "og"), ("lled", "led"), ("lling", "ling"))
+
+
+@lru_cache(maxsize=65536)
+def zipf(word: str) -> float:
+    """How common ``word`` is in English on the Zipf scale (0 unknown, 7 'the'); from ``wordfreq``."""
+    from wordfreq import zipf_frequency
+
+    return zipf_frequency(word, "en")
+
+
+def english_words(n: int = ENGLISH_CANDIDATES) -> list[str]:
+    """The ``n`` most common English words (letters only). Defaults to 30,000."""
+    from wordfreq import top_n_list
+
+    return [w for w in top_n_list("en", n) if w.isalpha()]
+
+
+class Speller:
+    """Corrects question words that are neither in the corpus nor common English.
+
+    A word is left alone when the corpus uses it or it is a common English word
+    (Zipf >= :data:`KNOWN_ZIPF`). Otherwise the candidates are the corpus's words and
+    the common English words within a small edit distance (Levenshtein with a dropped
+    letter costing 1 and an extra or wrong letter 2, since typing too fast drops
+    letters: at most 1 for words of up to 4 letters, else 2). The closest wins, then
+    a corpus word, then the most frequent; the correction is made only when it is
+    clearly more common than the word typed (:data:`MIN_GAIN`) and no other candidate
+    is as good. A British or American spelling of a corpus word ("organisations",
+    "centre") is read as the corpus's spelling.
+
+    Usage example:
+        >>> speller = Speller(["The agreement barred theft of property."])
+        >>> speller.correct("aggreement"), speller.correct("agreement"), speller.correct("banana")
+        ('agreement', None, None)
+
+    Args:
+        texts: the corpus's sentences.
+        english: common English words that may be meant. Defaults to :func:`english_words`.
+    """
+
+    def __init__(self, texts: Iterable[str], english: list[str] | None = None) -> None:
+        counts: Counter[str] = Counter()
+        for text in texts:
+            counts.update(w.lower() for w in _WORD.findall(text))
+        self.vocabulary = frozenset(counts)
+        english = english_words() if english is None else english
+        self._candidates = sorted(self.vocabulary | {w for w in english if len(w) > 1})
+        self._by_length: dict[int, list[str]] = {}
+        for word in self._candidates:
+            self._by_length.setdefault(len(word), []).append(word)
+        self._cache: dict[str, str | None] = {}
+
+    def known(self, word: str) -> bool:
+        """Whether ``word`` (lower case) is the corpus's or common English."""
+        return word in self.vocabulary or zipf(word) >= KNOWN_ZIPF
+
+    def correct(self, word: str) -> str | None:
+        """The word meant by ``word`` (lower case), or None when it is fine or no correction is confident."""
+        if word in self._cache:
+            return self._cache[word]
+        result = self._variant(word) if word not in self.vocabulary else None
+        if result is None and len(word) >= 3 and word.isascii() and word.isalpha() and not self.known(word):
+            result = self._closest(word)
+        if len(self._cache) < 65536:
+            self._cache[word] = result
+        return result
+
+    def _variant(self, word: str) -> str | None:
+        """The corpus's British/American spelling of ``word``, if it has one."""
+        for ending, other in _VARIANTS:
+            for position in [m.start() for m in re.finditer(ending, word)]:
+                candidate = word[:position] + other + word[position + len(ending):]
+                if candidate in self.vocabulary:
+                    return candidate
+        return None
+
+    def _closest(self, word: str) -> str | None:
+        from rapidfuzz import process
+        from rapidfuzz.distance import OSA, Levenshtein
+
+        limit = 1 if len(word) <= 4 else 2
+        pool = [w for n in range(len(word) - limit, len(word) + limit + 1) for w in self._by_length.get(n, ())]
+        found = process.extract(word, pool, scorer=Levenshtein.distance, scorer_kwargs={"weights": (1, 2, 2)},
+                                score_cutoff=limit, limit=None)
+        if not found and len(word) >= 4:   # a swapped pair ("beleive", "waht") counts as one edit
+            letters = sorted(word)
+            found = [(cand, 1, None) for cand in pool
+                     if len(cand) == len(word) and sorted(cand) == letters and OSA.distance(word, cand) == 1]
+        if not found:
+            return None
+        ranked = sorted(((distance, cand not in self.vocabulary, -zipf(cand), cand) for cand, distance, _ in found))
+        best = ranked[0]
+        if len(ranked) > 1 and ranked[1][:2] == best[:2] and ranked[1][2] - best[2] < 1.0:
+            return None   # two candidates as close and as common: not confident
+        gain = (-best[2] if best[1] else max(-best[2], KNOWN_ZIPF)) - zipf(word)
+        return best[3] if gain >= MIN_GAIN else None
