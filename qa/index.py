@@ -14,7 +14,8 @@ A build is written to a temporary folder, flushed, renamed, and only then does
 ``CURRENT`` (a temp file renamed over the old one) point at it: an interrupted
 build leaves the previous index in place. Writers take ``index/.lock`` for the
 whole write, so two processes saving at once take turns; only the lock holder
-removes old builds and the temporary folders of killed builds. Loading checks
+removes old builds (all but the live one and the one it replaced) and the
+temporary folders of killed builds. Loading checks
 that ``CURRENT`` names a build folder inside the index folder, then every file's
 hash and the manifest's build key, so a truncated, missing, foreign or stale
 file is reported as such, never half-used; a build removed by a concurrent save
@@ -28,6 +29,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import io
 import json
 import logging
 import os
@@ -54,7 +56,7 @@ LOCK_TIMEOUT_SECONDS = 120.0
 #: How a build folder is named; ``CURRENT`` must hold exactly such a name.
 BUILD_NAME = re.compile(r"build-[A-Za-z0-9_-]{1,100}")
 #: A load retries this many times when a concurrent save replaced the build it was reading.
-LOAD_ATTEMPTS = 4
+LOAD_ATTEMPTS = 5
 
 
 class IndexUnusable(Exception):
@@ -135,7 +137,9 @@ def save_index(data: IndexData, index_dir: Path) -> Path:
 
     Holds :func:`index_lock` for the whole write: first the temporary folders of killed
     builds are removed, then the build is written and switched to, then older builds are
-    removed. A ``CURRENT`` that is a folder is replaced by the file.
+    removed, except the one this build replaces (a process that read ``CURRENT`` just before
+    the switch may still be opening it; it goes at the next build). A ``CURRENT`` that is a
+    folder is replaced by the file.
 
     Returns:
         The new build folder.
@@ -153,6 +157,10 @@ def save_index(data: IndexData, index_dir: Path) -> Path:
         build_id = f"build-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:8]}"
         tmp, final = index_dir / f".tmp-{build_id}", index_dir / build_id
         pointer = index_dir / POINTER
+        try:
+            previous = _live_build(index_dir)  # kept until the next build: a process may still be opening it
+        except IndexUnusable:
+            previous = None
         tmp.mkdir()
         try:
             _fsync_write(tmp / "units.faiss", faiss.serialize_index(data.faiss_index).tobytes())
@@ -181,7 +189,7 @@ def save_index(data: IndexData, index_dir: Path) -> Path:
             raise
         data.manifest = manifest
         data.unsaved = None
-        _remove_entries(index_dir, lambda name: name != build_id and name.startswith(
+        _remove_entries(index_dir, lambda name: name not in (build_id, previous) and name.startswith(
             ("build-", ".tmp-build-", f".{POINTER}.")))
     return final
 
@@ -255,37 +263,56 @@ def load_index(index_dir: Path, build_key: dict) -> IndexData:
     raise AssertionError("unreachable")  # pragma: no cover
 
 
+def _read_build(build: Path) -> dict[str, bytes]:
+    """The bytes of a build's manifest and files, every file opened before any is read.
+
+    Once open, a file stays readable even if a concurrent save removes the build, so the only
+    window for that race is the few microseconds between reading ``CURRENT`` and these opens.
+
+    Raises:
+        IndexCorrupt: a file is missing, a folder, or unreadable.
+    """
+    handles = {}
+    try:
+        for name in ("manifest.json", *FILES):
+            handles[name] = open(build / name, "rb")
+        return {name: handle.read() for name, handle in handles.items()}
+    except OSError as exc:
+        missing = isinstance(exc, FileNotFoundError)
+        raise IndexCorrupt(f"index file {exc.filename or build} is {'missing' if missing else 'unreadable'} "
+                           f"({type(exc).__name__})") from exc
+    finally:
+        for handle in handles.values():
+            handle.close()
+
+
 def _load_build(build: Path, build_key: dict) -> IndexData:
     """Load and check one build folder (see :func:`load_index`)."""
+    raw = _read_build(build)
     try:
-        manifest = json.loads((build / "manifest.json").read_text(encoding="utf-8"))
+        manifest = json.loads(raw["manifest.json"].decode("utf-8"))
         files = manifest["files"]
         if not isinstance(files, dict):
             raise TypeError("files is not an object")
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+    except (ValueError, KeyError, TypeError) as exc:
         raise IndexCorrupt(f"index manifest in {build} is unreadable ({type(exc).__name__})") from exc
     if manifest.get("build_key") != build_key:
         raise IndexStale(f"index in {build.parent} is stale: {describe_change(manifest.get('build_key'), build_key)}")
+    for name in FILES:
+        expected = files.get(name)
+        if not isinstance(expected, dict) or hashlib.sha256(raw[name]).hexdigest() != expected.get("sha256"):
+            raise IndexCorrupt(f"index file {build / name} is truncated or altered (checksum mismatch)")
     try:
-        for name in FILES:
-            path = build / name
-            if not path.is_file():
-                raise IndexCorrupt(f"index file {path} is missing")
-            expected = files.get(name)
-            if not isinstance(expected, dict) or _sha256(path) != expected.get("sha256"):
-                raise IndexCorrupt(f"index file {path} is truncated or altered (checksum mismatch)")
         import faiss
 
-        faiss_index = faiss.deserialize_index(np.frombuffer((build / "units.faiss").read_bytes(), dtype=np.uint8))
-        with np.load(build / "arrays.npz", allow_pickle=False) as arrays:
+        faiss_index = faiss.deserialize_index(np.frombuffer(raw["units.faiss"], dtype=np.uint8))
+        with np.load(io.BytesIO(raw["arrays.npz"]), allow_pickle=False) as arrays:
             unit_sentence, token_vectors, token_offsets = (
                 arrays["unit_sentence"], arrays["token_vectors"], arrays["token_offsets"])
-        meta = json.loads((build / "meta.json").read_text(encoding="utf-8"))
+        meta = json.loads(raw["meta.json"].decode("utf-8"))
         sentences = [Sentence(**s) for s in meta["sentences"]]
         chunks = [Chunk(**{**c, "sentence_ids": tuple(c["sentence_ids"])}) for c in meta["chunks"]]
-    except IndexCorrupt:
-        raise
-    except Exception as exc:  # a file removed meanwhile (OSError), faiss RuntimeError, numpy/json ValueError...
+    except Exception as exc:  # faiss raises RuntimeError, numpy ValueError, json ValueError...
         raise IndexCorrupt(f"index in {build} cannot be read ({type(exc).__name__})") from exc
     if (len(unit_sentence) != faiss_index.ntotal or len(token_offsets) != len(sentences) + 1
             or (len(token_offsets) and int(token_offsets[-1]) != len(token_vectors))):
