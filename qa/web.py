@@ -172,7 +172,8 @@ class WebSettings:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides) -> "WebSettings":
-        """Settings from ``$QA_ALLOWED_ORIGINS``, ``$QA_ALLOWED_HOSTS`` (comma-separated), ``$QA_TOKEN``, ``$QA_BASE_URL``.
+        """Settings from ``$QA_ALLOWED_ORIGINS``, ``$QA_ALLOWED_HOSTS`` (comma-separated), ``$QA_TOKEN``,
+        ``$QA_BASE_URL``.
 
         Args:
             environ: the environment. Defaults to :data:`os.environ`.

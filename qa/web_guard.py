@@ -376,7 +376,7 @@ class BodyLimit:
         except _BodyTooLarge:
             pass
         except BaseExceptionGroup as group:  # raised through a task group
-            rest = group.subgroup(lambda exc: not isinstance(exc, _BodyTooLarge))
+            _, rest = group.split(_BodyTooLarge)
             if rest is not None:
                 raise rest from None
         if refused:

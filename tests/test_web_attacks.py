@@ -206,7 +206,8 @@ def test_login_redirect_never_leaves_the_site(locked, path):
                      .encode())
     head = reply.partition(b"\r\n\r\n")[0].decode("latin-1")
     assert head.startswith("HTTP/1.1 303"), head
-    location = next(line.split(":", 1)[1].strip() for line in head.split("\r\n") if line.lower().startswith("location:"))
+    location = next(line.split(":", 1)[1].strip() for line in head.split("\r\n")
+                    if line.lower().startswith("location:"))
     assert location.startswith("/") and location[1:2] not in ("/", "\\"), location
     assert not any(ch.isspace() or not ch.isprintable() for ch in location), repr(location)
     assert urlsplit(urljoin(locked.url, location)).netloc == urlsplit(locked.url).netloc, location
