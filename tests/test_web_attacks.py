@@ -310,7 +310,7 @@ def test_token_that_could_never_match_is_refused_at_start_up(token):
         WebSettings(token=token)
 
 
-def test_app_refuses_a_non_ascii_token_with_one_line(tmp_path):
+def test_app_refuses_a_non_ascii_token_at_start_up(tmp_path):
     env = {**os.environ, "QA_TOKEN": "pässwört", "PYTHONPATH": ROOT}
     done = subprocess.run([sys.executable, os.path.join(ROOT, "app.py"), "--port", "1"], env=env,
                           capture_output=True, text=True, timeout=120)
