@@ -30,11 +30,14 @@ def build_parser() -> argparse.ArgumentParser:
               python app.py
               python app.py --port 8080 --allow-origin https://wiki.example.org
               QA_TOKEN=s3cret python app.py --host 0.0.0.0 --base-url https://qa.example.org/
+              python app.py --host 0.0.0.0 --allow-host qa.internal --allow-host 10.0.0.5
 
             environment:
               QA_TOKEN            shared token for the pages and the API (off when unset)
               QA_ALLOWED_ORIGINS  comma-separated sites that may frame the app and call the API (CORS)
               QA_BASE_URL         public URL used in the citation links of API answers
+              QA_ALLOWED_HOSTS    comma-separated host names the app answers for besides 127.0.0.1,
+                                  localhost and the base URL's host (other Host headers get 400)
               QA_CORPUS_DIR, QA_INDEX_DIR, QA_MODEL  as for python -m qa
 
             exit codes: 0 stopped, 1 failed to load or to listen, 2 bad usage"""))
@@ -52,6 +55,10 @@ def build_parser() -> argparse.ArgumentParser:
                              "default: same origin only)")
     parser.add_argument("-b", "--base-url", metavar="URL",
                         help="public URL of the app for citation links (env QA_BASE_URL; default: from each request)")
+    parser.add_argument("-H", "--allow-host", action="append", default=[], metavar="NAME",
+                        help="a host name the app answers for (the Host header of its URL), e.g. qa.internal; "
+                             "repeat for more (added to QA_ALLOWED_HOSTS; default: 127.0.0.1, localhost, ::1, "
+                             "the base URL's host and --host when it is one address)")
     parser.add_argument("-v", "--verbose", action="store_true", help="log requests and what is done on stderr")
     return parser
 
@@ -95,7 +102,9 @@ def main(argv: list[str] | None = None) -> int:
     from qa.web import WebSettings
 
     try:
-        settings = WebSettings.from_env(allowed_origins=args.allow_origin, base_url=args.base_url)
+        own = [] if args.host in ("0.0.0.0", "::", "") else [args.host]
+        settings = WebSettings.from_env(allowed_origins=args.allow_origin, base_url=args.base_url,
+                                        allowed_hosts=[*own, *args.allow_host])
     except ValueError as exc:
         parser.error(str(exc))
     if args.host not in LOOPBACK and not settings.token:

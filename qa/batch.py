@@ -4,16 +4,18 @@ from __future__ import annotations
 import itertools
 import logging
 import os
+import signal
 import sys
+import threading
 import time
-from contextlib import ExitStack, closing
+from contextlib import ExitStack, closing, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
 from .batch_read import (INPUT_FORMATS, STDIO, BatchError, BatchInputError, BatchLimitError, QuestionFile, Row,
                          open_questions)
-from .batch_write import (_WRITERS, OUTPUT_FORMATS, BatchSummary, _atomic_stream, check_base_url,
-                          markdown_escape, output_path)
+from .batch_write import (_WRITERS, OUTPUT_FORMATS, BatchSummary, _append_stream, _atomic_stream, answered_ids,
+                          check_base_url, markdown_escape, output_path)
 from .config import DEFAULT_TOP_K, MAX_TOP_K
 from .question import QuestionError, clean_question
 
@@ -24,7 +26,8 @@ if TYPE_CHECKING:
     from .engine import Engine
 
 __all__ = ["answer_file", "run_batch", "open_questions", "QuestionFile", "BatchSummary", "BatchError",
-           "BatchInputError", "BatchLimitError", "markdown_escape", "INPUT_FORMATS", "OUTPUT_FORMATS"]
+           "BatchInputError", "BatchLimitError", "BatchStopped", "markdown_escape", "INPUT_FORMATS",
+           "OUTPUT_FORMATS"]
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +38,37 @@ PROGRESS_MIN = 20
 ENV_BASE_URL = "QA_BASE_URL"
 #: Bad rows logged one by one; the rest are only counted (each is in the output anyway).
 LOGGED_ERRORS = 10
+
+
+#: Signals that stop a command-line batch like Ctrl-C does (temp files removed, resumable answers kept).
+STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
+
+
+class BatchStopped(BaseException):
+    """A stop signal (SIGTERM, SIGHUP) arrived during a batch; like KeyboardInterrupt, not an ``Exception``."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+        self.name = signal.Signals(signum).name
+
+
+@contextmanager
+def stop_on_signals():
+    """Within the block, SIGTERM and SIGHUP raise :class:`BatchStopped` (main thread only; else nothing changes)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum, frame):
+        raise BatchStopped(signum)
+
+    previous = {number: signal.signal(number, stop) for number in STOP_SIGNALS}
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 # -- answering --------------------------------------------------------------------------------
@@ -66,7 +100,7 @@ def _progress_bar(total: int | None, seen: int):
 
 def answer_file(engine: "Engine", questions: str | Path | QuestionFile, out: str | Path,
                 top_k: int = DEFAULT_TOP_K, base_url: str | None = None, max_questions: int | None = None,
-                progress: bool = False) -> BatchSummary:
+                progress: bool = False, resume: bool = False) -> BatchSummary:
     """Answer every question of a file and write the answers, in input order, atomically.
 
     Rows are read lazily and answered ``CHUNK_SIZE`` (512) at a time with one
@@ -99,6 +133,10 @@ def answer_file(engine: "Engine", questions: str | Path | QuestionFile, out: str
         max_questions: refuse files with more rows than this. Defaults to None (no limit); a file
             is refused before any answering, stdin when the limit is passed.
         progress: show a tqdm bar on stderr for more than 20 questions. Defaults to False.
+        resume: append to ``out`` (a ``.jsonl`` file) as answers are made, skipping the rows whose
+            id is already in it, so a run stopped for any reason continues where it stopped when
+            started again with the same arguments (ids are matched, duplicates by count). Defaults
+            to False: ``out`` is replaced only once the whole run is done.
 
     Returns:
         A :class:`BatchSummary` of the run.
@@ -106,7 +144,8 @@ def answer_file(engine: "Engine", questions: str | Path | QuestionFile, out: str
     Raises:
         BatchInputError: the questions cannot be read (the message lists the accepted formats).
         BatchLimitError: more rows than ``max_questions``.
-        BatchError: bad ``top_k``, ``max_questions``, ``base_url`` or output path.
+        BatchError: bad ``top_k``, ``max_questions``, ``base_url`` or output path; ``resume`` with
+            output other than a ``.jsonl`` file, or into a file that holds something else.
         OSError: the answers cannot be written (an existing answers file is then left untouched).
     """
     started = time.perf_counter()
@@ -118,6 +157,9 @@ def answer_file(engine: "Engine", questions: str | Path | QuestionFile, out: str
     source = questions if isinstance(questions, QuestionFile) else open_questions(questions)
     target = output_path(out, source)
     base_url = check_base_url(base_url)
+    if resume and (target is None or target.suffix.lower() != ".jsonl"):
+        raise BatchError(f"--resume appends to a .jsonl answers file; got {out}")
+    done = answered_ids(target) if resume else None
 
     def check_limit(count: int) -> None:
         if max_questions is not None and count > max_questions:
@@ -126,11 +168,11 @@ def answer_file(engine: "Engine", questions: str | Path | QuestionFile, out: str
 
     if source.count is not None:
         check_limit(source.count)
-    read = answered = abstained = errors = 0
+    read = answered = abstained = errors = skipped = 0
     bar = None
     try:
         with ExitStack() as stack:
-            stream = stack.enter_context(_atomic_stream(target))
+            stream = stack.enter_context(_atomic_stream(target) if done is None else _append_stream(target))
             writer = _WRITERS[".jsonl" if target is None else target.suffix.lower()](stream, source, top_k, base_url)
             writer.begin()
             rows = stack.enter_context(closing(source.rows()))
@@ -138,6 +180,12 @@ def answer_file(engine: "Engine", questions: str | Path | QuestionFile, out: str
                 check_limit(read + len(chunk))
                 if progress and bar is None:
                     bar = _progress_bar(source.count, read + len(chunk))
+                size = len(chunk)
+                read += size
+                if done:
+                    fresh = [row for row in chunk if not _seen(done, row.id)]
+                    skipped += size - len(fresh)
+                    chunk = fresh
                 for row, answer in zip(chunk, _answer_chunk(engine, chunk, top_k)):
                     if answer is None:
                         errors += 1
@@ -148,10 +196,12 @@ def answer_file(engine: "Engine", questions: str | Path | QuestionFile, out: str
                     else:
                         abstained += 1
                     writer.write(row, answer)
-                read += len(chunk)
+                if done is not None:  # what is written stays, whatever stops the run next
+                    stream.flush()
                 if bar is not None:
-                    bar.update(len(chunk))
-            summary = BatchSummary(read, answered, abstained, errors, round(time.perf_counter() - started, 3))
+                    bar.update(size)
+            summary = BatchSummary(read, answered, abstained, errors, round(time.perf_counter() - started, 3),
+                                   skipped)
             writer.end(summary)
     finally:
         if bar is not None:
@@ -162,6 +212,14 @@ def answer_file(engine: "Engine", questions: str | Path | QuestionFile, out: str
     return summary
 
 
+def _seen(done: "dict[str, int]", row_id: str) -> bool:
+    """Whether a resumed run already wrote this id (each earlier entry covers one row with it)."""
+    if done.get(row_id, 0) > 0:
+        done[row_id] -= 1
+        return True
+    return False
+
+
 # -- command line -----------------------------------------------------------------------------
 
 def run_batch(args: "argparse.Namespace", load_engine: Callable[[], "Engine"]) -> int:
@@ -170,25 +228,38 @@ def run_batch(args: "argparse.Namespace", load_engine: Callable[[], "Engine"]) -
     The questions file and the output path are checked before the engine loads, so a bad path
     fails in well under a second.
 
+    SIGTERM and SIGHUP stop the run like Ctrl-C: the temporary answers file is removed (the old
+    answers stay), or with ``--resume`` the answers written so far stay for the next run.
+
     Returns:
         The exit code: 0 the file was read (bad rows are reported in place), 1 bad rows with
-        ``--strict`` or the answers could not be written, 2 the input cannot be read or a bad option.
+        ``--strict`` or the answers could not be written, 2 the input cannot be read or a bad option,
+        128 + the signal number when stopped by SIGTERM or SIGHUP.
     """
     from .cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 
     base_url = getattr(args, "base_url", None) or os.environ.get(ENV_BASE_URL) or None
+    resume = getattr(args, "resume", False)
     try:
         source = open_questions(args.questions)
-        output_path(args.out, source)
+        target = output_path(args.out, source)
         check_base_url(base_url)
+        if resume and (target is None or target.suffix.lower() != ".jsonl"):
+            raise BatchError(f"--resume appends to a .jsonl answers file; got --out {args.out}")
     except BatchError as exc:
         print(f"qa: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     engine = load_engine()
     try:
-        summary = answer_file(engine, source, args.out, top_k=args.top_k, base_url=base_url,
-                              progress=sys.stderr.isatty())
-    except BatchError as exc:  # stdin that is not UTF-8
+        with stop_on_signals():
+            summary = answer_file(engine, source, args.out, top_k=args.top_k, base_url=base_url,
+                                  progress=sys.stderr.isatty(), resume=resume)
+    except BatchStopped as stop:
+        kept = (f"the answers written so far are in {args.out}; run the same command to continue" if resume
+                else f"{args.out} was not changed (with --resume, answers are kept as they are written)")
+        print(f"qa: stopped by {stop.name}; {kept}", file=sys.stderr)
+        return 128 + stop.signum
+    except BatchError as exc:  # stdin that is not UTF-8, or --resume into a file of something else
         print(f"qa: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except BrokenPipeError:  # e.g. `| head`: stop quietly

@@ -182,6 +182,18 @@ def _id_text(value: object, number: int) -> str:
     return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
 
 
+def _object_hook(repeated: list[str]):
+    """A ``json.loads`` ``object_pairs_hook`` that builds dicts and records keys written twice in ``repeated``."""
+    def build(pairs: list[tuple[str, object]]) -> dict:
+        built: dict = {}
+        for key, value in pairs:
+            if key in built and key not in repeated:
+                repeated.append(key)
+            built[key] = value
+        return built
+    return build
+
+
 def _jsonl_rows(stream: TextIO, name: str) -> Iterator[Row]:
     for number, text in _read_lines(stream, name):
         where = f"line {number}"
@@ -190,8 +202,9 @@ def _jsonl_rows(stream: TextIO, name: str) -> Iterator[Row]:
             continue
         if not text.strip():
             continue
+        repeated: list[str] = []
         try:
-            item = json.loads(text)
+            item = json.loads(text, object_pairs_hook=_object_hook(repeated))
         except json.JSONDecodeError as exc:
             yield Row(where, str(number), "", error=f"{where}: not valid JSON ({exc.msg} at column {exc.colno})")
             continue
@@ -205,7 +218,11 @@ def _jsonl_rows(stream: TextIO, name: str) -> Iterator[Row]:
         question, history = item.get("question"), item.get("history")
         row = Row(where, _id_text(item.get("id"), number), question if isinstance(question, str) else "",
                   extra={k: v for k, v in item.items() if k not in _RESERVED_KEYS})
-        if "question" not in item:
+        if repeated:  # json keeps the last value silently; which one was meant is unknown
+            shown = ", ".join(json.dumps(key, ensure_ascii=False) for key in repeated[:5])
+            row.error = f"{where}: the JSON object repeats the key{'s' if len(repeated) > 1 else ''} {shown}; " \
+                        f"write each key once"
+        elif "question" not in item:
             keys = ", ".join(list(item)[:5]) or "none"
             row.error = f"{where}: no \"question\" key (keys: {keys})"
         elif not isinstance(question, str):

@@ -9,6 +9,7 @@ import os
 import re
 import secrets
 import sys
+from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,13 +34,15 @@ _BASE_URL = re.compile(r"https?://[^\s<>()\[\]\"'`\\]+")
 
 @dataclass(frozen=True)
 class BatchSummary:
-    """What a batch did: rows read, answered, abstained ("not in the article"), bad rows, wall time."""
+    """What a batch did: rows read, answered, abstained ("not in the article"), bad rows, wall time,
+    and rows skipped because a resumed run had already written them."""
 
     read: int
     answered: int
     abstained: int
     errors: int
     seconds: float
+    skipped: int = 0
 
     @property
     def per_second(self) -> float:
@@ -48,8 +51,9 @@ class BatchSummary:
 
     def line(self) -> str:
         """The closing summary, e.g. ``read 3 questions: 2 answered, 0 abstained, 1 error in 0.10 s (30.0 questions/s)``."""
+        done = f", {self.skipped} already in the answers file" if self.skipped else ""
         return (f"read {self.read} question{'' if self.read == 1 else 's'}: {self.answered} answered, "
-                f"{self.abstained} abstained, {self.errors} error{'' if self.errors == 1 else 's'} "
+                f"{self.abstained} abstained, {self.errors} error{'' if self.errors == 1 else 's'}{done} "
                 f"in {self.seconds:.2f} s ({self.per_second:.1f} questions/s)")
 
 
@@ -247,8 +251,12 @@ def _atomic_stream(target: Path | None) -> Iterator[TextIO]:
         stream.close()
         os.replace(temp, target)
     except BaseException:
-        stream.close()
-        temp.unlink(missing_ok=True)
+        try:
+            stream.close()  # flushes: on a full disk this raises too
+        except OSError:
+            pass
+        finally:
+            temp.unlink(missing_ok=True)
         raise
     try:
         folder = os.open(target.parent, os.O_RDONLY)
@@ -258,3 +266,52 @@ def _atomic_stream(target: Path | None) -> Iterator[TextIO]:
             os.close(folder)
     except OSError:  # some filesystems cannot fsync a folder; the replace itself is done
         pass
+
+
+def answered_ids(target: Path) -> Counter:
+    """The ids of the entries already in a JSON Lines answers file (how many times each), for ``--resume``.
+
+    An unfinished last line (the run was killed while writing it) is cut off the file so that
+    the resumed run appends after the last whole entry.
+
+    Raises:
+        BatchError: a whole line is not an answer entry (not JSON, or without "id"): the file is
+            not answers from ``qa batch``, so it is left alone.
+    """
+    done: Counter = Counter()
+    if not target.exists():
+        return done
+    kept = 0
+    with open(target, "rb") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.endswith(b"\n"):
+                break  # unfinished: cut below
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                entry = None
+            if not isinstance(entry, dict) or "id" not in entry:
+                raise BatchError(f"cannot resume into {target}: line {number} is not an answer entry with an "
+                                 f"\"id\"; give --out a new file or the answers of an earlier run")
+            done[str(entry["id"])] += 1
+            kept += len(line)
+    size = target.stat().st_size
+    if kept < size:
+        logger.warning("%s: dropping an unfinished last entry (%d bytes) before resuming", target, size - kept)
+        with open(target, "r+b") as handle:
+            handle.truncate(kept)
+    return done
+
+
+@contextmanager
+def _append_stream(target: Path) -> Iterator[TextIO]:
+    """A text stream appending to ``target`` (``--resume``): what is written stays even if the run is stopped."""
+    stream = open(target, "a", encoding="utf-8", errors="backslashreplace", newline="")
+    try:
+        yield stream
+    finally:
+        try:
+            stream.flush()
+            os.fsync(stream.fileno())
+        finally:
+            stream.close()

@@ -67,7 +67,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("index", formatter_class=_Formatter, help="build the index from the corpus",
                        description="Build (or rebuild) the FAISS index of the corpus, atomically.",
-                       epilog="example:\n  python -m qa index --corpus corpus/ --index index/")
+                       epilog="example:\n  python -m qa index --corpus corpus/ --index index/\n\n"
+                              "exit codes: 0 written, 1 the index could not be written (e.g. a full disk) "
+                              "or the corpus/model failed")
     _common(p)
     p.set_defaults(func=cmd_index)
 
@@ -113,14 +115,24 @@ def build_parser() -> argparse.ArgumentParser:
                              python -m qa batch quiz.csv --out answers.csv --top-k 5
                              python -m qa batch questions.txt --out report.md --base-url https://qa.example.org
                              cat questions.txt | python -m qa batch - --out -
+                             python -m qa batch million.jsonl --out answers.jsonl --resume   # again after a stop
 
-                           exit codes: 0 file read (bad rows are reported in place), 1 bad rows with --strict,
-                           2 input cannot be read"""))
+                           --resume: answers are appended to the .jsonl file as they are made; run the same
+                           command again after an interruption (Ctrl-C, SIGTERM, a crash) and the rows whose
+                           id is already in the file are skipped, so the run continues where it stopped.
+                           Without it, the answers file is replaced only when the run completes.
+
+                           exit codes: 0 file read (bad rows are reported in place), 1 bad rows with --strict
+                           or answers not written, 2 input cannot be read, 130/143/129 stopped by Ctrl-C,
+                           SIGTERM or SIGHUP"""))
     p.add_argument("questions", metavar="QUESTIONS", help="questions file (.txt, .csv, .jsonl) or - for stdin")
     p.add_argument("-o", "--out", required=True, metavar="ANSWERS",
                    help="answers file (.jsonl, .csv, .md) or - for JSON Lines on stdout")
     p.add_argument("-k", "--top-k", type=_top_k, default=3, metavar="K", help="citations per answer (1-20)")
     p.add_argument("--strict", action="store_true", help="exit 1 when any row was bad")
+    p.add_argument("-r", "--resume", action="store_true",
+                   help="append answers to the .jsonl --out file as they are made and skip the ids already in "
+                        "it: continue an interrupted run")
     p.add_argument("-b", "--base-url", metavar="URL", default=None,
                    help="site serving /article/{doc}: .md citations link to URL/article/{doc}#p{paragraph}-s{sentence} "
                         "(env QA_BASE_URL; default: no links)")
@@ -150,7 +162,12 @@ def cmd_index(args: argparse.Namespace) -> int:
     import time
 
     started = time.perf_counter()
+    logging.getLogger("qa.engine").setLevel(logging.ERROR)  # a failed save is reported below, in one line
     engine = load_engine(args, rebuild=True, progress=sys.stderr.isatty())
+    if engine.data.unsaved:
+        print(f"qa: error: {engine.data.unsaved}; the index was built in memory but nothing was saved "
+              f"(the previous index, if any, is unchanged)", file=sys.stderr)
+        return EXIT_FAILED
     stats = engine.stats()
     paragraphs = sum(len(d.paragraphs) for d in engine.docs)
     print(f"indexed {stats['documents']} document(s), {paragraphs} paragraphs, {stats['sentences']} sentences, "

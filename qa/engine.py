@@ -115,7 +115,10 @@ class Engine:
     @staticmethod
     def build(docs: list[Document], embedder: Embedder, chunking: ChunkSettings, build_key: dict,
               index_dir: Path | None, progress: bool = False) -> IndexData:
-        """Split, chunk and embed ``docs``; save to ``index_dir`` (kept in memory if it is not writable)."""
+        """Split, chunk and embed ``docs``; save to ``index_dir`` (kept in memory if it is not writable).
+
+        When the save fails, the returned data's ``unsaved`` says why (``qa index`` then exits 1).
+        """
         sentences = split_sentences(docs, make_sentence_splitter(docs))
         chunks = make_chunks(docs, sentences, chunking)
         data = build_index(sentences, chunks, embedder, build_key, progress=progress)
@@ -123,8 +126,8 @@ class Engine:
             try:
                 save_index(data, index_dir)
             except OSError as exc:
-                logger.warning("cannot write the index to %s (%s); serving it from memory only",
-                               index_dir, exc.strerror or exc)
+                data.unsaved = f"cannot write the index to {index_dir} ({exc.strerror or exc})"
+                logger.warning("%s; serving it from memory only", data.unsaved)
         return data
 
     # -- asking -------------------------------------------------------------------------------

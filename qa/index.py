@@ -8,11 +8,18 @@ Layout of the index folder::
     index/build-<id>/arrays.npz      which sentence each unit belongs to; token vectors per sentence
     index/build-<id>/meta.json       sentences and chunks with their offsets
 
+    index/.lock                held by the process writing a build (the ``filelock`` package)
+
 A build is written to a temporary folder, flushed, renamed, and only then does
 ``CURRENT`` (a temp file renamed over the old one) point at it: an interrupted
-build leaves the previous index in place. Loading checks every file's hash and
-the manifest's build key, so a truncated, missing, foreign or stale file is
-reported as such, never half-used.
+build leaves the previous index in place. Writers take ``index/.lock`` for the
+whole write, so two processes saving at once take turns; only the lock holder
+removes old builds (all but the live one and the one it replaced) and the
+temporary folders of killed builds. Loading checks
+that ``CURRENT`` names a build folder inside the index folder, then every file's
+hash and the manifest's build key, so a truncated, missing, foreign or stale
+file is reported as such, never half-used; a build removed by a concurrent save
+while it is read is retried from the new ``CURRENT``.
 
 FAISS index type: exact inner product (``IndexFlatIP``) over unit vectors, i.e.
 cosine similarity. An article has a few hundred units; brute force is exact and
@@ -22,9 +29,11 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import io
 import json
 import logging
 import os
+import re
 import shutil
 import time
 import uuid
@@ -41,6 +50,13 @@ logger = logging.getLogger(__name__)
 FORMAT_VERSION = 2
 POINTER = "CURRENT"
 FILES = ("units.faiss", "arrays.npz", "meta.json")
+LOCK = ".lock"
+#: Longest wait for another process's write to finish before giving up (the build then stays in memory).
+LOCK_TIMEOUT_SECONDS = 120.0
+#: How a build folder is named; ``CURRENT`` must hold exactly such a name.
+BUILD_NAME = re.compile(r"build-[A-Za-z0-9_-]{1,100}")
+#: A load retries this many times when a concurrent save replaced the build it was reading.
+LOAD_ATTEMPTS = 5
 
 
 class IndexUnusable(Exception):
@@ -75,6 +91,8 @@ class IndexData:
     token_vectors: np.ndarray
     token_offsets: np.ndarray
     manifest: dict
+    #: Why the index could not be written to disk (it is then served from memory only); None when saved or loaded.
+    unsaved: str | None = None
 
 
 def make_faiss_index(vectors: np.ndarray):
@@ -107,93 +125,191 @@ def _versions() -> dict:
             "sentence_transformers": sentence_transformers.__version__}
 
 
+def index_lock(index_dir: Path):
+    """The lock writers hold while they write a build into ``index_dir`` (:class:`filelock.FileLock`)."""
+    from filelock import FileLock
+
+    return FileLock(str(index_dir / LOCK), timeout=LOCK_TIMEOUT_SECONDS)
+
+
 def save_index(data: IndexData, index_dir: Path) -> Path:
     """Write ``data`` to ``index_dir`` atomically and make it the live index.
+
+    Holds :func:`index_lock` for the whole write: first the temporary folders of killed
+    builds are removed, then the build is written and switched to, then older builds are
+    removed, except the one this build replaces (a process that read ``CURRENT`` just before
+    the switch may still be opening it; it goes at the next build). A ``CURRENT`` that is a
+    folder is replaced by the file.
 
     Returns:
         The new build folder.
 
     Raises:
-        OSError: the folder cannot be written (the previous index is untouched).
+        OSError: the folder cannot be written, e.g. a full disk (the previous index is untouched and
+            nothing of this build is left behind), or another writer held the lock for
+            ``LOCK_TIMEOUT_SECONDS`` (``filelock.Timeout``).
     """
     import faiss
 
     index_dir.mkdir(parents=True, exist_ok=True)
-    build_id = f"build-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:8]}"
-    tmp = index_dir / f".tmp-{build_id}"
-    tmp.mkdir()
-    try:
-        _fsync_write(tmp / "units.faiss", faiss.serialize_index(data.faiss_index).tobytes())
-        with open(tmp / "arrays.npz", "wb") as handle:
-            np.savez(handle, unit_sentence=data.unit_sentence, token_vectors=data.token_vectors,
-                     token_offsets=data.token_offsets)
-            handle.flush()
-            os.fsync(handle.fileno())
-        meta = {"sentences": [dataclasses.asdict(s) for s in data.sentences],
-                "chunks": [dataclasses.asdict(c) for c in data.chunks]}
-        _fsync_write(tmp / "meta.json", json.dumps(meta, ensure_ascii=False).encode("utf-8"))
-        manifest = {**data.manifest, "build_key": data.build_key, "versions": _versions(),
-                    "files": {name: {"sha256": _sha256(tmp / name), "bytes": (tmp / name).stat().st_size}
-                              for name in FILES}}
-        _fsync_write(tmp / "manifest.json", json.dumps(manifest, indent=2).encode("utf-8"))
-        final = index_dir / build_id
-        os.rename(tmp, final)
-        pointer_tmp = index_dir / f".{POINTER}.{build_id}"
-        _fsync_write(pointer_tmp, build_id.encode("ascii"))
-        os.replace(pointer_tmp, index_dir / POINTER)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    data.manifest = manifest
-    _remove_old_builds(index_dir, keep=build_id)
+    with index_lock(index_dir):
+        _remove_entries(index_dir, lambda name: name.startswith((".tmp-build-", f".{POINTER}.")))
+        build_id = f"build-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:8]}"
+        tmp, final = index_dir / f".tmp-{build_id}", index_dir / build_id
+        pointer = index_dir / POINTER
+        try:
+            previous = _live_build(index_dir)  # kept until the next build: a process may still be opening it
+        except IndexUnusable:
+            previous = None
+        tmp.mkdir()
+        try:
+            _fsync_write(tmp / "units.faiss", faiss.serialize_index(data.faiss_index).tobytes())
+            with open(tmp / "arrays.npz", "wb") as handle:
+                np.savez(handle, unit_sentence=data.unit_sentence, token_vectors=data.token_vectors,
+                         token_offsets=data.token_offsets)
+                handle.flush()
+                os.fsync(handle.fileno())
+            meta = {"sentences": [dataclasses.asdict(s) for s in data.sentences],
+                    "chunks": [dataclasses.asdict(c) for c in data.chunks]}
+            _fsync_write(tmp / "meta.json", json.dumps(meta, ensure_ascii=False).encode("utf-8"))
+            manifest = {**data.manifest, "build_key": data.build_key, "versions": _versions(),
+                        "files": {name: {"sha256": _sha256(tmp / name), "bytes": (tmp / name).stat().st_size}
+                                  for name in FILES}}
+            _fsync_write(tmp / "manifest.json", json.dumps(manifest, indent=2).encode("utf-8"))
+            os.rename(tmp, final)
+            pointer_tmp = index_dir / f".{POINTER}.{build_id}"
+            _fsync_write(pointer_tmp, build_id.encode("ascii"))
+            if pointer.is_dir() and not pointer.is_symlink():
+                shutil.rmtree(pointer)  # a folder named CURRENT would block the switch forever
+            os.replace(pointer_tmp, pointer)
+        except BaseException:
+            for leftover in (tmp, final):
+                shutil.rmtree(leftover, ignore_errors=True)
+            (index_dir / f".{POINTER}.{build_id}").unlink(missing_ok=True)
+            raise
+        data.manifest = manifest
+        data.unsaved = None
+        _remove_entries(index_dir, lambda name: name not in (build_id, previous) and name.startswith(
+            ("build-", ".tmp-build-", f".{POINTER}.")))
     return final
 
 
-def _remove_old_builds(index_dir: Path, keep: str) -> None:
+def _remove_entries(index_dir: Path, chosen) -> None:
+    """Remove the files and folders of ``index_dir`` whose name ``chosen(name)`` accepts (lock holder only)."""
     for entry in index_dir.iterdir():
-        if entry.name != keep and (entry.name.startswith(("build-", ".tmp-build-", f".{POINTER}."))):
-            if entry.is_dir():
+        if chosen(entry.name):
+            if entry.is_dir() and not entry.is_symlink():
                 shutil.rmtree(entry, ignore_errors=True)
             else:
                 entry.unlink(missing_ok=True)
 
 
+def _live_build(index_dir: Path) -> str:
+    """The build folder name that ``index_dir/CURRENT`` holds, checked to be a build inside ``index_dir``.
+
+    Raises:
+        IndexMissing: there is no ``CURRENT``.
+        IndexCorrupt: ``CURRENT`` is a folder, unreadable, or names anything but a ``build-*`` folder
+            directly inside ``index_dir`` (e.g. ``../elsewhere`` or an absolute path).
+    """
+    pointer = index_dir / POINTER
+    if not pointer.exists() and not pointer.is_symlink():
+        raise IndexMissing(f"no index in {index_dir}")
+    if pointer.is_dir():
+        raise IndexCorrupt(f"{pointer} is a folder, not the file naming the live build")
+    try:
+        name = pointer.read_bytes()[:200].decode("ascii").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise IndexCorrupt(f"{pointer} is unreadable ({type(exc).__name__})") from None
+    if not BUILD_NAME.fullmatch(name):
+        raise IndexCorrupt(f"{pointer} names {name[:80]!r}, which is not a build folder inside {index_dir}")
+    build = index_dir / name
+    try:
+        inside = build.resolve().parent == index_dir.resolve()
+    except (OSError, RuntimeError):
+        inside = False
+    if not inside:
+        raise IndexCorrupt(f"{pointer} names {name!r}, which leads outside {index_dir}")
+    return name
+
+
 def load_index(index_dir: Path, build_key: dict) -> IndexData:
     """Load the live index of ``index_dir`` and check it matches ``build_key``.
+
+    A build that disappears while it is read (another process saved a newer one and removed it)
+    is retried from the new ``CURRENT``, up to ``LOAD_ATTEMPTS`` times.
 
     Returns:
         The loaded :class:`IndexData`.
 
     Raises:
         IndexMissing: nothing built yet.
-        IndexCorrupt: a file is missing, altered or unreadable (message names it).
+        IndexCorrupt: ``CURRENT`` does not name a build inside ``index_dir``, or a file is missing,
+            altered or unreadable (message names it). No other error escapes for a file problem.
         IndexStale: built from something else (message says what changed).
     """
-    pointer = index_dir / POINTER
-    if not pointer.is_file():
-        raise IndexMissing(f"no index in {index_dir}")
+    name = _live_build(index_dir)
+    for attempt in range(1, LOAD_ATTEMPTS + 1):
+        try:
+            return _load_build(index_dir / name, build_key)
+        except IndexCorrupt as exc:
+            newer = _live_build(index_dir)
+            if newer == name or attempt == LOAD_ATTEMPTS:
+                if attempt > 1:
+                    raise IndexCorrupt(f"{exc} (attempt {attempt}: the build was replaced while loading)") from exc
+                raise
+            logger.info("index build %s was replaced by %s while loading; loading that", name, newer)
+            name = newer
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _read_build(build: Path) -> dict[str, bytes]:
+    """The bytes of a build's manifest and files, every file opened before any is read.
+
+    Once open, a file stays readable even if a concurrent save removes the build, so the only
+    window for that race is the few microseconds between reading ``CURRENT`` and these opens.
+
+    Raises:
+        IndexCorrupt: a file is missing, a folder, or unreadable.
+    """
+    handles = {}
     try:
-        build = index_dir / pointer.read_text(encoding="ascii").strip()
-        manifest = json.loads((build / "manifest.json").read_text(encoding="utf-8"))
+        for name in ("manifest.json", *FILES):
+            handles[name] = open(build / name, "rb")
+        return {name: handle.read() for name, handle in handles.items()}
+    except OSError as exc:
+        missing = isinstance(exc, FileNotFoundError)
+        raise IndexCorrupt(f"index file {exc.filename or build} is {'missing' if missing else 'unreadable'} "
+                           f"({type(exc).__name__})") from exc
+    finally:
+        for handle in handles.values():
+            handle.close()
+
+
+def _load_build(build: Path, build_key: dict) -> IndexData:
+    """Load and check one build folder (see :func:`load_index`)."""
+    raw = _read_build(build)
+    try:
+        manifest = json.loads(raw["manifest.json"].decode("utf-8"))
         files = manifest["files"]
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise IndexCorrupt(f"index manifest in {index_dir} is unreadable ({type(exc).__name__})") from exc
+        if not isinstance(files, dict):
+            raise TypeError("files is not an object")
+    except (ValueError, KeyError, TypeError) as exc:
+        raise IndexCorrupt(f"index manifest in {build} is unreadable ({type(exc).__name__})") from exc
     if manifest.get("build_key") != build_key:
-        raise IndexStale(f"index in {index_dir} is stale: {describe_change(manifest.get('build_key'), build_key)}")
+        raise IndexStale(f"index in {build.parent} is stale: {describe_change(manifest.get('build_key'), build_key)}")
     for name in FILES:
-        path = build / name
-        if not path.is_file():
-            raise IndexCorrupt(f"index file {path} is missing")
-        if _sha256(path) != files.get(name, {}).get("sha256"):
-            raise IndexCorrupt(f"index file {path} is truncated or altered (checksum mismatch)")
+        expected = files.get(name)
+        if not isinstance(expected, dict) or hashlib.sha256(raw[name]).hexdigest() != expected.get("sha256"):
+            raise IndexCorrupt(f"index file {build / name} is truncated or altered (checksum mismatch)")
     try:
         import faiss
 
-        faiss_index = faiss.deserialize_index(np.frombuffer((build / "units.faiss").read_bytes(), dtype=np.uint8))
-        with np.load(build / "arrays.npz", allow_pickle=False) as arrays:
+        faiss_index = faiss.deserialize_index(np.frombuffer(raw["units.faiss"], dtype=np.uint8))
+        with np.load(io.BytesIO(raw["arrays.npz"]), allow_pickle=False) as arrays:
             unit_sentence, token_vectors, token_offsets = (
                 arrays["unit_sentence"], arrays["token_vectors"], arrays["token_offsets"])
-        meta = json.loads((build / "meta.json").read_text(encoding="utf-8"))
+        meta = json.loads(raw["meta.json"].decode("utf-8"))
         sentences = [Sentence(**s) for s in meta["sentences"]]
         chunks = [Chunk(**{**c, "sentence_ids": tuple(c["sentence_ids"])}) for c in meta["chunks"]]
     except Exception as exc:  # faiss raises RuntimeError, numpy ValueError, json ValueError...

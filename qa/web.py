@@ -25,6 +25,7 @@ import typing
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Annotated, Mapping
+from urllib.parse import urlsplit
 
 from fastapi import FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
@@ -37,9 +38,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .answer import Answer, AnswerSpan, Citation
 from .config import DEFAULT_TOP_K, MAX_QUESTION_CHARS, MAX_TOP_K
-from .question import QuestionError
-from .web_guard import (BodyLimit, Busy, Gate, JSONErrors, MethodGuard, SecurityHeaders, TokenAuth,
-                        install_log_redaction, json_body)
+from .question import QuestionError, clean_question
+from .web_guard import (LOOPBACK_HOSTS, BodyLimit, Busy, ErrorCap, Gate, HostGuard, JSONErrors, MethodGuard,
+                        SecurityHeaders, TokenAuth, check_token, install_log_redaction, json_body)
 from .web_pages import article_page, embed_page
 from .web_render import Linker, answer_html
 
@@ -48,6 +49,7 @@ logger = logging.getLogger(__name__)
 ENV_TOKEN = "QA_TOKEN"
 ENV_ALLOWED_ORIGINS = "QA_ALLOWED_ORIGINS"
 ENV_BASE_URL = "QA_BASE_URL"
+ENV_ALLOWED_HOSTS = "QA_ALLOWED_HOSTS"
 
 #: Path prefixes of the app's own JSON routes (errors there are always JSON).
 JSON_PREFIXES = ("/api/", "/embed/ask", "/healthz")
@@ -57,6 +59,11 @@ JSON_ROUTES = {"/api/ask": ("GET", "POST"), "/api/openapi.json": ("GET",), "/emb
 #: Largest request line plus headers the server reads (h11's own default is 16 KB, or whatever one read brings);
 #: a longer one (e.g. a query string with tens of thousands of parameters) gets 400 JSON before reaching the app.
 MAX_REQUEST_HEAD_BYTES = 64 * 1024
+#: Seconds a client has to send a whole request head (from connecting, or from the end of its previous
+#: response); a client that trickles bytes slower is disconnected.
+HEAD_TIMEOUT_SECONDS = 10.0
+#: Seconds an idle keep-alive connection stays open after a response.
+KEEP_ALIVE_SECONDS = 5
 #: Shown under the chat and in the embed view.
 DEFAULT_EXAMPLES = (
     "What kind of digital theft did the 2015 agreement bar?",
@@ -100,10 +107,16 @@ class WebSettings:
             (CSP ``frame-ancestors``) and call the API from a browser (CORS). Defaults to
             none: same origin only.
         token: shared token for the API and the pages (``$QA_TOKEN``). Defaults to None (no auth).
-        base_url: public URL of the app, for the ``url`` of citations (``$QA_BASE_URL``).
-            Defaults to None: derived from each request.
+        base_url: public URL of the app, for the ``url`` of citations and Gradio's links
+            (``$QA_BASE_URL``). Defaults to None: derived from each request's ``Host`` (or
+            ``X-Forwarded-Host``), which must then be one of :attr:`hosts`.
+        allowed_hosts: host names the app answers for besides 127.0.0.1, localhost, ::1 and the
+            base URL's host (``$QA_ALLOWED_HOSTS``, comma-separated; ``*.example.org`` for
+            subdomains, ``*`` for any name). Other names get 400. Defaults to none.
         top_k: citations per chat answer and API default. Defaults to 3.
-        max_body_bytes: largest JSON request body. Defaults to 64 KB.
+        max_body_bytes: largest JSON request body (``/api/``, ``/embed/ask``). Defaults to 64 KB.
+        max_gradio_body_bytes: largest request body on every other route (Gradio's events carry the
+            chat shown so far). Defaults to 1 MB; uploads get ``max_upload_bytes`` plus 64 KB.
         max_question_chars: longest question accepted by the API. Defaults to 2,000.
         max_history: most earlier questions per request. Defaults to 20.
         max_upload_bytes: largest batch questions file. Defaults to 5 MB.
@@ -119,8 +132,10 @@ class WebSettings:
     allowed_origins: tuple[str, ...] = ()
     token: str | None = field(default=None, repr=False)
     base_url: str | None = None
+    allowed_hosts: tuple[str, ...] = ()
     top_k: int = DEFAULT_TOP_K
     max_body_bytes: int = 64 * 1024
+    max_gradio_body_bytes: int = 1024 * 1024
     max_question_chars: int = MAX_QUESTION_CHARS
     max_history: int = 20
     max_upload_bytes: int = 5 * 1024 * 1024
@@ -138,23 +153,44 @@ class WebSettings:
                 raise ValueError(f"base URL must start with http:// or https:// and a host, "
                                  f"e.g. 'https://qa.example.org/', got {self.base_url!r}")
             object.__setattr__(self, "base_url", self.base_url.rstrip("/") + "/")
-        if self.token is not None and not self.token.strip():
-            object.__setattr__(self, "token", None)
+        if self.token is not None:
+            object.__setattr__(self, "token", check_token(self.token.strip()) if self.token.strip() else None)
+        if isinstance(self.allowed_hosts, str):
+            object.__setattr__(self, "allowed_hosts", tuple(self.allowed_hosts.split(",")))
+        hosts = tuple(h.strip() for h in self.allowed_hosts if h.strip())
+        for host in hosts:
+            if not re.fullmatch(r"\*|(\*\.)?[A-Za-z0-9.-]+|\[?[0-9A-Fa-f:.]+\]?", host):
+                raise ValueError(f"allowed host must be a host name such as 'qa.example.org', '*.example.org' or "
+                                 f"'*', without scheme or port; got {host!r}")
+        object.__setattr__(self, "allowed_hosts", hosts)
+
+    @property
+    def hosts(self) -> tuple[str, ...]:
+        """Every host name the app answers for: loopback, the base URL's host and :attr:`allowed_hosts`."""
+        own = (urlsplit(self.base_url).hostname,) if self.base_url else ()
+        return tuple(dict.fromkeys((*LOOPBACK_HOSTS, *own, *self.allowed_hosts)))
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides) -> "WebSettings":
-        """Settings from ``$QA_ALLOWED_ORIGINS`` (comma-separated), ``$QA_TOKEN`` and ``$QA_BASE_URL``.
+        """Settings from ``$QA_ALLOWED_ORIGINS``, ``$QA_ALLOWED_HOSTS`` (comma-separated), ``$QA_TOKEN``,
+        ``$QA_BASE_URL``.
 
         Args:
             environ: the environment. Defaults to :data:`os.environ`.
             overrides: fields that win over the environment (e.g. command-line flags);
-                ``allowed_origins`` given here are added to the environment's.
+                ``allowed_origins`` and ``allowed_hosts`` given here are added to the environment's.
+
+        Raises:
+            ValueError: a setting is malformed (the message names it and shows a valid example).
         """
         environ = os.environ if environ is None else environ
         settings = cls(allowed_origins=parse_origins(environ.get(ENV_ALLOWED_ORIGINS, "")),
+                       allowed_hosts=environ.get(ENV_ALLOWED_HOSTS, ""),
                        token=environ.get(ENV_TOKEN) or None, base_url=environ.get(ENV_BASE_URL) or None)
         if "allowed_origins" in overrides:
             overrides["allowed_origins"] = settings.allowed_origins + parse_origins(overrides["allowed_origins"])
+        if "allowed_hosts" in overrides:
+            overrides["allowed_hosts"] = settings.allowed_hosts + tuple(overrides["allowed_hosts"] or ())
         return replace(settings, **{k: v for k, v in overrides.items() if v is not None})
 
 
@@ -347,6 +383,32 @@ class WebContext:
         with self.gate.admission():
             return await run_in_threadpool(self._ask_in_slot, question, history, top_k)
 
+    def gradio_inputs(self, question: object, history: object, top_k: object) -> tuple[str, list[str], int | None]:
+        """Check the inputs of the Gradio ``/ask`` endpoint exactly as ``POST /api/ask`` checks its body.
+
+        Returns:
+            ``(question, history, top_k)`` ready for :meth:`ask` (``top_k`` None means the default).
+
+        Raises:
+            gradio.Error: a clear message (e.g. ``history.0: Input should be a valid string``); it is
+                a client's mistake, so Gradio logs no traceback for it.
+        """
+        import gradio as gr
+
+        try:
+            body = AskBody.model_validate({"question": question, "history": [] if history is None else history,
+                                           "top_k": top_k})
+            if body.top_k is not None and not 1 <= body.top_k <= MAX_TOP_K:
+                raise ApiError(400, f"top_k must be an integer from 1 to {MAX_TOP_K}, got {body.top_k}")
+            self.check(body.question, body.history)
+            clean_question(body.question)
+        except ValidationError as exc:
+            raise gr.Error(f"invalid input: {describe_problems(exc)}; send question (text), history (a list "
+                           f"of earlier questions) and top_k (1-{MAX_TOP_K})", print_exception=False) from None
+        except (ApiError, QuestionError) as exc:
+            raise gr.Error(str(exc), print_exception=False) from None
+        return body.question, body.history, body.top_k
+
     def _ask_in_slot(self, question: str, history: list[str], top_k: int | None) -> Answer:
         with self.gate.running_slot():
             return self._engine_ask(question, history, top_k)
@@ -376,6 +438,17 @@ class WebContext:
         return data
 
 
+def describe_problems(exc: ValidationError, shown: int = 3) -> str:
+    """The first ``shown`` problems of a validation error, one clause each, and how many more there are.
+
+    A body of 30,000 numbers where strings belong has 30,000 problems; listing them all made a
+    1.4 MB error message.
+    """
+    errors = exc.errors()
+    text = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}" for e in errors[:shown])
+    return text + (f"; and {len(errors) - shown:,} more" if len(errors) > shown else "")
+
+
 def _error_response(status: int, message: str, headers: dict[str, str] | None = None, **extra) -> JSONResponse:
     return JSONResponse(json.loads(json_body(status, message, **extra)), status_code=status, headers=headers)
 
@@ -393,9 +466,8 @@ async def _parse_body(request: Request) -> AskBody:
     try:
         return AskBody.model_validate(data)
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}" for e in exc.errors())
         raise ApiError(422, f"body does not match {{question: string, history: [string], top_k: int}}: "
-                            f"{problems}") from None
+                            f"{describe_problems(exc)}") from None
 
 
 def _add_routes(app: FastAPI, ctx: WebContext) -> None:
@@ -416,8 +488,10 @@ def _add_routes(app: FastAPI, ctx: WebContext) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        return _error_response(422, f"invalid request: {problems}")
+        errors = exc.errors()
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in errors[:3])
+        more = f"; and {len(errors) - 3:,} more" if len(errors) > 3 else ""
+        return _error_response(422, f"invalid request: {problems}{more}")
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -515,7 +589,9 @@ def create_app(engine, settings: WebSettings | None = None) -> FastAPI:
     app.openapi = openapi
     # add_middleware puts each one outside the previous: the last added runs first.
     app.add_middleware(MethodGuard, routes=JSON_ROUTES, prefix="/api/")
-    app.add_middleware(BodyLimit, limit=settings.max_body_bytes, prefixes=("/api/", "/embed/ask"))
+    app.add_middleware(BodyLimit, limit=settings.max_gradio_body_bytes, limits=(
+        *((prefix, settings.max_body_bytes) for prefix in JSON_PREFIXES),
+        ("/gradio_api/upload", settings.max_upload_bytes + 64 * 1024)))
     if settings.token:
         app.add_middleware(TokenAuth, token=settings.token, json_prefixes=JSON_PREFIXES)
         install_log_redaction()
@@ -524,23 +600,44 @@ def create_app(engine, settings: WebSettings | None = None) -> FastAPI:
     app.add_middleware(CORSMiddleware, allow_origins=list(settings.allowed_origins), allow_credentials=False,
                        allow_methods=["GET", "POST"], allow_headers=["Authorization", "Content-Type"], max_age=600)
     app.add_middleware(JSONErrors, prefixes=JSON_PREFIXES)
+    app.add_middleware(ErrorCap)
+    app.add_middleware(HostGuard, hosts=settings.hosts)
     demo = build_blocks(ctx)
     app = gr.mount_gradio_app(app, demo, path="/", footer_links=["api"], run_history=False, show_error=False,
+                              root_path=settings.base_url.rstrip("/") if settings.base_url else None,
                               max_file_size=settings.max_upload_bytes, css=PAGE_CSS, head=PAGE_HEAD,
                               ssr_mode=False, mcp_server=False, pwa=False)
     logger.info("web app ready: %s", settings)
     return app
 
 
-def server_config(app, **options):
+def _head_size(event) -> int:
+    """Bytes of a parsed request head as sent: request line, headers, blank line."""
+    line = len(event.method) + len(event.target) + len(event.http_version) + 8  # spaces, "HTTP/", CRLF
+    return line + sum(len(name) + len(value) + 4 for name, value in event.headers.raw_items()) + 2
+
+
+def server_config(app, head_timeout: float = HEAD_TIMEOUT_SECONDS, keep_alive: int = KEEP_ALIVE_SECONDS,
+                  **options):
     """The uvicorn settings of ``python app.py`` and :class:`RunningServer`.
 
-    HTTP/1.1 through h11 with request heads (request line and headers) up to
-    :data:`MAX_REQUEST_HEAD_BYTES`; a request uvicorn cannot parse, or one with a longer head, is
-    answered with 400 JSON ``{"error", "status"}`` instead of uvicorn's plain-text 400.
+    HTTP/1.1 through h11 with three limits uvicorn lacks or applies loosely:
+
+    - a request head (request line and headers) over :data:`MAX_REQUEST_HEAD_BYTES` is refused
+      however it arrives (h11 alone checks only a head still incomplete after a read, so one
+      read could bring in 108 KB);
+    - a client must send a whole request head within ``head_timeout`` seconds of connecting (or
+      of its previous response); uvicorn has no such timeout, so clients trickling a header byte
+      every few seconds were held forever;
+    - an idle keep-alive connection is closed after ``keep_alive`` seconds.
+
+    A request uvicorn cannot parse, or one with a longer head, is answered with 400 JSON
+    ``{"error", "status"}`` instead of uvicorn's plain-text 400.
 
     Args:
         app: the ASGI app.
+        head_timeout: seconds to send a request head. Defaults to :data:`HEAD_TIMEOUT_SECONDS` (10).
+        keep_alive: seconds an idle connection stays open. Defaults to :data:`KEEP_ALIVE_SECONDS` (5).
         options: more :class:`uvicorn.Config` arguments (host, port, log_level, ...).
 
     Returns:
@@ -550,7 +647,52 @@ def server_config(app, **options):
     import uvicorn
     from uvicorn.protocols.http.h11_impl import H11Protocol
 
-    class JSONErrorsH11Protocol(H11Protocol):
+    class HeadLimitedConnection(h11.Connection):
+        def next_event(self):
+            event = super().next_event()
+            if isinstance(event, h11.Request) and _head_size(event) > MAX_REQUEST_HEAD_BYTES:
+                raise h11.RemoteProtocolError("request head too long", error_status_hint=431)
+            return event
+
+    class GuardedH11Protocol(H11Protocol):
+        def __init__(self, *args, **kwargs) -> None:
+            super().__init__(*args, **kwargs)
+            self.conn = HeadLimitedConnection(h11.SERVER, MAX_REQUEST_HEAD_BYTES)
+            self.head_timer = None
+
+        def _arm_head_timer(self) -> None:
+            self._disarm_head_timer()
+            if not self.transport.is_closing():
+                self.head_timer = self.loop.call_later(head_timeout, self._head_timed_out)
+
+        def _disarm_head_timer(self) -> None:
+            if self.head_timer is not None:
+                self.head_timer.cancel()
+                self.head_timer = None
+
+        def _head_timed_out(self) -> None:
+            self.head_timer = None
+            if self.conn.their_state is h11.IDLE and not self.transport.is_closing():
+                self.transport.close()  # nothing was asked yet: no answer is owed
+
+        def connection_made(self, transport) -> None:
+            super().connection_made(transport)
+            self._arm_head_timer()
+
+        def data_received(self, data: bytes) -> None:
+            super().data_received(data)
+            if self.conn.their_state is not h11.IDLE:  # the head is in: the request runs
+                self._disarm_head_timer()
+
+        def on_response_complete(self) -> None:
+            super().on_response_complete()
+            if self.conn.their_state is h11.IDLE:  # waiting for the next request's head
+                self._arm_head_timer()
+
+        def connection_lost(self, exc) -> None:
+            self._disarm_head_timer()
+            super().connection_lost(exc)
+
         def send_400_response(self, msg: str) -> None:
             body = json_body(400, f"invalid HTTP request: the request line and headers must be valid HTTP/1.1 and "
                                   f"at most {MAX_REQUEST_HEAD_BYTES // 1024} KB in all")
@@ -561,8 +703,8 @@ def server_config(app, **options):
             self.transport.write(self.conn.send(h11.EndOfMessage()))
             self.transport.close()
 
-    return uvicorn.Config(app, http=JSONErrorsH11Protocol, h11_max_incomplete_event_size=MAX_REQUEST_HEAD_BYTES,
-                          **options)
+    return uvicorn.Config(app, http=GuardedH11Protocol, h11_max_incomplete_event_size=MAX_REQUEST_HEAD_BYTES,
+                          timeout_keep_alive=keep_alive, **options)
 
 
 class RunningServer:
@@ -578,12 +720,13 @@ class RunningServer:
         host: address to bind. Defaults to 127.0.0.1.
         port: port to bind. Defaults to 0: a free port, see :attr:`url`.
         timeout: seconds to wait for the server to start. Defaults to 30.
+        options: more :func:`server_config` arguments, e.g. ``head_timeout=1.0``.
 
     Raises:
         RuntimeError: the server did not start within ``timeout``.
     """
 
-    def __init__(self, app, host: str = "127.0.0.1", port: int = 0, timeout: float = 30.0) -> None:
+    def __init__(self, app, host: str = "127.0.0.1", port: int = 0, timeout: float = 30.0, **options) -> None:
         import socket
         import time
 
@@ -593,8 +736,8 @@ class RunningServer:
         self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.socket.bind((host, port))
         self.url = f"http://{host}:{self.socket.getsockname()[1]}/"
-        self.server = uvicorn.Server(server_config(app, log_level="warning", access_log=False,
-                                                   timeout_graceful_shutdown=2))
+        self.server = uvicorn.Server(server_config(app, **{"log_level": "warning", "access_log": False,
+                                                           "timeout_graceful_shutdown": 2, **options}))
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.socket]},
                                        name=f"uvicorn {self.url}", daemon=True)
         self.thread.start()

@@ -1,7 +1,8 @@
 """Guards around the web app: the engine gate, shared-token auth, security headers, body limit and JSON errors.
 
 Each middleware is a plain ASGI callable with one job; :func:`qa.web.create_app`
-stacks them (outermost first): JSON errors, CORS, security headers, auth, body limit, method guard.
+stacks them (outermost first): allowed hosts, error cap, JSON errors, CORS, security headers, auth, body
+limit, method guard.
 """
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import threading
 from contextlib import contextmanager
 from http import HTTPStatus
 from typing import Awaitable, Callable, Iterator
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl, quote, urlencode
 
 logger = logging.getLogger(__name__)
 
@@ -222,6 +223,65 @@ class MethodGuard:
         await self.app(scope, receive, send)
 
 
+#: Host names every server answers to (the machine itself).
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+def host_name(value: str) -> str:
+    """The host name of a ``Host`` header value, lower-cased, without port or brackets (``"[::1]:80"`` -> ``"::1"``)."""
+    value = value.strip().lower()
+    if value.startswith("["):
+        return value[1:value.find("]")] if "]" in value else value[1:]
+    return value.rsplit(":", 1)[0] if value.count(":") == 1 else value
+
+
+class HostGuard:
+    """Serves only requests for allowed host names, so no other name is reflected into links.
+
+    The app builds absolute links (citation ``url``\ s, Gradio's ``/config`` root) from ``Host`` or
+    ``X-Forwarded-Host`` when no base URL is configured. A request whose ``Host`` is not on the
+    list gets 400 JSON (a WebSocket is closed); an ``X-Forwarded-Host`` that is not on the list is
+    removed from the request before the app sees it. Like Starlette's ``TrustedHostMiddleware``,
+    plus the ``X-Forwarded-Host`` check.
+
+    Args:
+        app: the wrapped application.
+        hosts: allowed names; ``*.example.org`` allows its subdomains, ``*`` allows every name.
+    """
+
+    def __init__(self, app: ASGIApp, hosts: tuple[str, ...]) -> None:
+        self.app = app
+        self.hosts = tuple(dict.fromkeys(host_name(h) if h != "*" and not h.startswith("*.") else h.lower()
+                                         for h in hosts))
+        self.any = "*" in self.hosts
+
+    def allowed(self, value: str | None) -> bool:
+        """Whether the ``Host`` header value ``value`` names an allowed host (a missing header is allowed)."""
+        if not value or self.any:
+            return True
+        name = host_name(value)
+        return any(name == h or (h.startswith("*.") and name.endswith(h[1:])) for h in self.hosts)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket") or self.any:
+            await self.app(scope, receive, send)
+            return
+        host = _header(scope, b"host")
+        if not self.allowed(host):
+            logger.info("refused a request for host %r (not in the allowed hosts)", host)
+            if scope["type"] == "websocket":
+                await send({"type": "websocket.close", "code": 1008})
+            else:
+                await send_json(send, 400, f"host {host_name(host or '')[:100]!r} is not served here; the server "
+                                           f"answers for {', '.join(self.hosts)} (set QA_ALLOWED_HOSTS or "
+                                           f"QA_BASE_URL to add one)")
+            return
+        forwarded = _header(scope, b"x-forwarded-host")
+        if forwarded is not None and not all(self.allowed(part) for part in forwarded.split(",")):
+            scope = {**scope, "headers": [(k, v) for k, v in scope["headers"] if k != b"x-forwarded-host"]}
+        await self.app(scope, receive, send)
+
+
 class SecurityHeaders:
     """Adds ``Content-Security-Policy: frame-ancestors 'self' <allowed>`` and ``nosniff`` to every response.
 
@@ -250,52 +310,172 @@ class SecurityHeaders:
         await self.app(scope, receive, with_headers)
 
 
-class BodyLimit:
-    """Refuses request bodies over ``limit`` bytes on the given paths with 413 JSON.
+class _BodyTooLarge(Exception):
+    """Raised from ``receive`` inside the app once a body passes its limit (the 413 is already sent)."""
 
-    The body is read up front (at most ``limit + 1`` bytes) and replayed to the app,
-    so chunked uploads without ``Content-Length`` are bounded too.
+
+class BodyLimit:
+    """Refuses request bodies over their route's limit with 413 JSON, counting bytes as the app reads them.
+
+    A declared ``Content-Length`` over the limit is refused before any byte is read. Otherwise
+    the body is passed through as it arrives (nothing is buffered here) and counted; the chunk
+    that passes the limit is not handed over: the client gets 413 with ``Connection: close``,
+    the app's ``receive`` raises and whatever the app answers after that is dropped. uvicorn
+    reads at most about 64 KB ahead of the app, so memory stays bounded whatever is sent.
 
     Args:
         app: the wrapped application.
-        limit: largest accepted body in bytes. Defaults to 65,536.
-        prefixes: paths that are limited. Defaults to ``("/api/",)``.
+        limit: largest accepted body in bytes where no prefix of ``limits`` matches. Defaults to 65,536.
+        limits: ``(path prefix, bytes)`` pairs, first match wins, e.g. ``(("/gradio_api/upload", 5_300_000),)``.
+            Defaults to none.
     """
 
-    def __init__(self, app: ASGIApp, limit: int = 64 * 1024, prefixes: tuple[str, ...] = ("/api/",)) -> None:
-        self.app, self.limit, self.prefixes = app, limit, prefixes
+    def __init__(self, app: ASGIApp, limit: int = 64 * 1024, limits: tuple[tuple[str, int], ...] = ()) -> None:
+        self.app, self.limit, self.limits = app, limit, tuple(limits)
+
+    def limit_for(self, path: str) -> int:
+        """The body limit of ``path``."""
+        return next((size for prefix, size in self.limits if path.startswith(prefix)), self.limit)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith(self.prefixes):
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        too_big = f"request body is over {self.limit // 1024} KB; send a shorter question and history"
+        limit = self.limit_for(scope["path"])
+        too_big = f"request body is over {limit // 1024:,} KB; send a shorter question and history"
+        close = [(b"connection", b"close")]
         declared = _header(scope, b"content-length")
-        if declared and declared.isdigit() and int(declared) > self.limit:
-            await send_json(send, 413, too_big)
+        if declared and declared.isdigit() and int(declared) > limit:
+            await send_json(send, 413, too_big, close)
             return
-        chunks, size = [], 0
-        while True:
+        size, started, refused = 0, False, False
+
+        async def counted() -> dict:
+            nonlocal size, refused
+            if refused:
+                raise _BodyTooLarge
             message = await receive()
-            if message["type"] == "http.disconnect":
+            if message["type"] == "http.request":
+                size += len(message.get("body", b""))
+                if size > limit:
+                    refused = True
+                    if not started:
+                        await send_json(send, 413, too_big, close)
+                    raise _BodyTooLarge
+            return message
+
+        async def guarded(message: dict) -> None:
+            nonlocal started
+            if refused:
+                return  # the app's own answer to a cut request
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counted, guarded)
+        except _BodyTooLarge:
+            pass
+        except BaseExceptionGroup as group:  # raised through a task group
+            _, rest = group.split(_BodyTooLarge)
+            if rest is not None:
+                raise rest from None
+        if refused:
+            logger.info("refused %s %s: body over %d bytes", scope["method"], scope["path"], limit)
+
+
+class ErrorCap:
+    """Cuts error responses (status 400 and above) longer than ``cap`` bytes to a short JSON error.
+
+    FastAPI's validation errors echo the request (a 60 KB body of 30,000 numbers gave a 1.4 MB
+    422 from Gradio's routes); this keeps the first part of the message and says how much was cut.
+
+    Args:
+        app: the wrapped application.
+        cap: largest error body passed on unchanged. Defaults to 4,096 bytes.
+    """
+
+    def __init__(self, app: ASGIApp, cap: int = 4096) -> None:
+        self.app, self.cap = app, cap
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        held: dict | None = None
+        kept = bytearray()
+        total = 0
+
+        async def capped(message: dict) -> None:
+            nonlocal held, total
+            if message["type"] == "http.response.start":
+                if message["status"] >= 400:
+                    held = message
+                    return
+                await send(message)
                 return
-            chunks.append(message.get("body", b""))
-            size += len(chunks[-1])
-            if size > self.limit:
-                await send_json(send, 413, too_big)
+            if held is None or message["type"] != "http.response.body":
+                await send(message)
                 return
+            body = message.get("body", b"")
+            total += len(body)
+            kept.extend(body[: self.cap + 1 - len(kept)])
             if not message.get("more_body"):
-                break
-        body, replayed = b"".join(chunks), False
+                await self._finish(send, held, bytes(kept), total)
 
-        async def replay() -> dict:
-            nonlocal replayed
-            if not replayed:
-                replayed = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
+        await self.app(scope, receive, capped)
 
-        await self.app(scope, replay, send)
+    async def _finish(self, send: Send, start: dict, kept: bytes, total: int) -> None:
+        if total <= self.cap:
+            await send(start)
+            await send({"type": "http.response.body", "body": kept})
+            return
+        status = start["status"]
+        text = kept[:1000].decode("utf-8", "replace")
+        message = f"{text} ... ({total:,} bytes in all; cut to the first 1,000)"
+        body = json.dumps({"error": message, "status": status, "detail": message}).encode("utf-8")
+        headers = [(k, v) for k, v in start.get("headers", [])
+                   if k.lower() not in (b"content-type", b"content-length")]
+        await send({"type": "http.response.start", "status": status,
+                    "headers": [*headers, (b"content-type", b"application/json"),
+                                (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})
+
+
+#: Characters a redirect path keeps as they are; everything else (backslashes, spaces, controls, non-ASCII)
+#: is percent-encoded so that no browser reads it as the start of another site's address.
+_PATH_SAFE = "/-._~!$&'()*+,;=:@"
+
+
+def same_site_path(path: str) -> str:
+    """``path`` as a redirect target that stays on this site: one leading ``/``, never ``//`` or ``/\\``.
+
+    Browsers read ``//host``, ``/\\host`` and ``/<tab>/host`` as another site; the decoded path
+    of ``/%2F%2Fhost`` is ``//host`` too. Leading slashes, backslashes, spaces and control
+    characters are dropped and the rest is percent-encoded, e.g. ``//evil.example/x`` ->
+    ``/evil.example/x`` (a path on this site).
+    """
+    rest = path
+    while rest and (rest[0] in "/\\" or rest[0].isspace() or not rest[0].isprintable()):
+        rest = rest[1:]
+    return "/" + quote(rest, safe=_PATH_SAFE)
+
+
+def check_token(token: str) -> str:
+    """``token`` if it can be sent and compared the same way everywhere: printable ASCII, no spaces.
+
+    HTTP headers carry bytes that servers read as Latin-1 while browsers refuse non-ASCII header
+    values, so a token with other characters could never match; it is refused at start-up.
+
+    Raises:
+        ValueError: the token has spaces, control or non-ASCII characters (the message says which).
+    """
+    bad = sorted({ch for ch in token if not "!" <= ch <= "~"})
+    if bad:
+        shown = ", ".join(f"U+{ord(ch):04X}" for ch in bad[:5])
+        raise ValueError(f"QA_TOKEN must be printable ASCII without spaces (letters, digits, punctuation); "
+                         f"it has {shown}; choose another token, e.g. from "
+                         f"python -c 'import secrets; print(secrets.token_urlsafe(24))'")
+    return token
 
 
 def cookie_value(token: str) -> str:
@@ -327,6 +507,7 @@ class TokenAuth:
                  open_paths: tuple[str, ...] = ("/healthz",)) -> None:
         if not token:
             raise ValueError("TokenAuth needs a non-empty token; unset QA_TOKEN to turn auth off")
+        check_token(token)
         self.app, self.token, self.cookie = app, token, cookie_value(token)
         self.json_prefixes, self.open_paths = json_prefixes, open_paths
 
@@ -374,7 +555,7 @@ class TokenAuth:
     async def _login(self, scope: Scope, send: Send, rest: list[tuple[str, str]]) -> None:
         secure = scope.get("scheme") == "https" or _header(scope, b"x-forwarded-proto") == "https"
         flags = "; SameSite=None; Secure" if secure else "; SameSite=Lax"
-        location = scope.get("root_path", "") + scope["path"] + (f"?{urlencode(rest)}" if rest else "")
+        location = same_site_path(scope.get("root_path", "") + scope["path"]) + (f"?{urlencode(rest)}" if rest else "")
         cookie = f"{AUTH_COOKIE}={self.cookie}; Path=/; HttpOnly; Max-Age=2592000{flags}"
         await send({"type": "http.response.start", "status": 303,
                     "headers": [(b"location", location.encode("latin-1")), (b"set-cookie", cookie.encode("latin-1")),

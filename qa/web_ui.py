@@ -204,8 +204,9 @@ def build_blocks(ctx: "WebContext") -> gr.Blocks:
         Returns:
             The answer object of ``GET /api/ask`` (answer, answerable, citations with url, ...).
         """
+        question, history, top_k = ctx.gradio_inputs(question, history, top_k)
         try:
-            answer = ctx.ask(question, history or [], int(top_k))
+            answer = ctx.ask(question, history, top_k)
         except (QuestionError, ValueError) as exc:
             raise gr.Error(str(exc)) from None
         except Busy:

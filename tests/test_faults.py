@@ -50,9 +50,14 @@ def test_leftover_temp_builds_are_cleaned_by_the_next_build(engine, corpus_dir, 
     shutil.copytree(engine.index_dir, index)
     (index / ".tmp-build-junk").mkdir()
     (index / ".tmp-build-junk" / "units.faiss").write_bytes(b"partial")
+    replaced = (index / POINTER).read_text()
     Engine.load(corpus=corpus_dir, index=index, rebuild=True)
     assert not (index / ".tmp-build-junk").exists()
-    assert len([p for p in index.iterdir() if p.name.startswith("build-")]) == 1
+    live = (index / POINTER).read_text()
+    assert sorted(p.name for p in index.iterdir() if p.name.startswith("build-")) == sorted([replaced, live])
+    Engine.load(corpus=corpus_dir, index=index, rebuild=True)  # the replaced build goes at the next build
+    assert sorted(p.name for p in index.iterdir() if p.name.startswith("build-")) == \
+        sorted([live, (index / POINTER).read_text()])
 
 
 def test_corpus_deleted_while_running_keeps_answering(engine, tmp_path):
