@@ -101,4 +101,4 @@ def test_duplicate_sentences_each_cite_their_own_offsets(tmp_path):
     assert sorted(starts) == [text.index(line), text.rindex(line)]
     for citation in answer.citations:
         assert text[citation.start:citation.end] == citation.text
-    assert engine.ask("Who barks at the mailman?").answer == "Dogs bark at the mailman every morning."
+    assert engine.ask("What do dogs do every morning?").answer == "Dogs bark at the mailman every morning."
