@@ -208,3 +208,31 @@ def test_corpus_text_is_escaped_in_the_article_view_chat_panel_and_replies(tmp_p
     assert title in pages["/article"]
     assert "&lt;b onclick=alert(3)&gt;secrets&lt;/b&gt;" in pages["/embed/ask"]
     assert "Evil &amp; &quot;quoted&quot; title" in pages["/article/{doc}"]
+
+
+# -- pages --------------------------------------------------------------------------------------
+
+def test_head_on_the_pages_answers_like_get(server):
+    with httpx.Client(base_url=server.url, timeout=30) as http:
+        for path in ("/article", "/embed", "/article/us-china-cyber-relations"):
+            got, head = http.get(path), http.head(path)
+            assert got.status_code == head.status_code == 200, path
+            assert head.headers["content-type"] == got.headers["content-type"] and head.content == b""
+        assert http.head("/article/no-such-doc").status_code == 404
+
+
+def test_wrong_token_and_blocked_cookie_get_their_own_messages(engine):
+    token = "ui-test-token"
+    with RunningServer(create_app(engine, WebSettings(token=token))) as locked, \
+            httpx.Client(base_url=locked.url, timeout=30, follow_redirects=False) as http:
+        missing = http.get("/embed")
+        assert missing.status_code == 401 and "Token needed" in missing.text
+        wrong = http.get("/embed", params={"token": "not-it"})
+        assert wrong.status_code == 401 and "Wrong access token" in wrong.text and "not-it" not in wrong.text
+        stale = http.get("/embed", headers={"Cookie": "qa_auth=from-an-older-token"})
+        assert stale.status_code == 401 and "token has changed" in stale.text
+        framed = http.get("/embed", headers={"Sec-Fetch-Dest": "iframe", "Sec-Fetch-Site": "cross-site"})
+        assert framed.status_code == 401 and "Sign-in cookie blocked" in framed.text and "HTTPS" in framed.text
+        api = http.get("/api/ask", params={"q": QUESTION}, headers={"Authorization": "Bearer not-it"})
+        assert api.status_code == 401 and api.json()["error"].startswith("wrong token")
+        assert http.get("/api/ask", params={"q": QUESTION}).json()["error"].startswith("missing token")
