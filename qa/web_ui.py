@@ -62,16 +62,23 @@ footer, footer a, footer button{color:@MUTED@!important;opacity:1!important}
   #qa-chat, #qa-chat > div, #qa-chat .bubble-wrap{height:auto!important;max-height:none!important;
     overflow:visible!important}
   #qa-article-panel{max-height:none!important;overflow:visible!important}
+  #qa-chat .message-row{margin:8px 4px 4px!important;max-width:calc(100% - 8px)!important}
+  #qa-chat .bot-row{width:calc(100% - 8px)}
+  #qa-chat .bubble-wrap{padding-top:36px!important}
 }
 """.replace("@LINK@", LINK_COLOUR).replace("@MUTED@", MUTED_COLOUR)
 
-#: The chat page's behaviour:
+#: The chat page's behaviour (and the one style rule Gradio's scoped ``css`` cannot reach):
 #: - after each reply the answer's first line is scrolled into view (the chat's own autoscroll is off);
 #: - a click on a citation highlights its sentence in the article panel beside the chat, scrolling only the
 #:   panel; where the panel is not beside the chat (a phone), it opens the source's passage in place instead;
 #:   a modified click (Ctrl+click) still opens ``/article#p..-s..`` in a new tab;
 #: - the "Skip to the sources" link after the Ask button moves the focus to the latest answer's first source.
-PAGE_HEAD = """<script>
+PAGE_HEAD = """<style>
+/* outside Gradio's scoped custom CSS: the page's own margins on a phone */
+@media (max-width: 720px){ .gradio-container .main.app{padding:8px 6px!important} }
+</style>
+<script>
 (function () {
   function chatBox() { return document.getElementById("qa-chat"); }
   function scroller(el) {  // the nearest ancestor inside the chat that scrolls

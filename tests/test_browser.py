@@ -283,10 +283,8 @@ def test_keyboard_reaches_the_sources_from_the_question_box(page, server):
     page.goto(server.url)
     ask(page, QUESTION, 1)
     page.locator("#q textarea").focus()
-    for _ in range(3):
-        page.keyboard.press("Tab")
-        if page.evaluate("document.activeElement.classList.contains('qa-skip')"):
-            break
+    page.keyboard.press("Tab")  # the Ask button
+    page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.textContent").startswith("Skip to the sources")
     page.keyboard.press("Enter")
     focused = page.evaluate("document.activeElement.closest('.qa-reply') !== null && "
