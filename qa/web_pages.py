@@ -255,8 +255,7 @@ _EMBED_SCRIPT = """
   });
   state.messages.forEach(render);
   refresh();
-  var last = log.lastElementChild;
-  if (last) reveal(last.classList.contains("qa-user") ? last : last.previousElementSibling || last);
+  if (log.lastElementChild) reveal(log.lastElementChild);
   if (window.ResizeObserver) new ResizeObserver(postHeight).observe(main);
   window.addEventListener("load", postHeight);
 })();
