@@ -7,6 +7,7 @@ the web app's :class:`~qa.web_guard.Gate`.
 """
 from __future__ import annotations
 
+import json
 import logging
 import os
 import shutil
@@ -53,6 +54,7 @@ PAGE_CSS = CARD_CSS + ARTICLE_CSS + """
 #qa-header p{margin:0;color:@MUTED@}
 #qa-header a{color:@LINK@}
 footer, footer a, footer button{color:@MUTED@!important;opacity:1!important}
+#qa-restore{display:none!important}
 .qa-skip{position:absolute;left:-9999px}
 .qa-skip:focus{position:static;display:inline-block;padding:.2em .5em;background:#fff;color:@LINK@;
   outline:2px solid @LINK@;border-radius:4px}
@@ -68,12 +70,36 @@ footer, footer a, footer button{color:@MUTED@!important;opacity:1!important}
 }
 """.replace("@LINK@", LINK_COLOUR).replace("@MUTED@", MUTED_COLOUR)
 
+#: The chat page keeps the questions of the tab's conversation in ``sessionStorage`` (never the replies: on a
+#: reload the server answers them again, so no HTML from the browser is ever shown), at most this many.
+RESTORED_QUESTIONS = 30
+_SAVED_KEY = "qa-chat-questions"
+#: Saves the conversation's questions (the text of the user's messages) whenever the chat changes, once the
+#: saved ones have been read (the empty chat of a fresh page must not overwrite them first).
+SAVE_JS = """(chat) => {
+  if (!window.qaChatRestored) return;
+  try {
+    var asked = (chat || []).filter(function (m) { return m && m.role === "user"; }).map(function (m) {
+      var c = m.content, html = typeof c === "string" ? c : Array.isArray(c) ? c.map(function (part) {
+        return typeof part === "string" ? part : (part && (part.text || part.value)) || ""; }).join("") : "";
+      return new DOMParser().parseFromString(html, "text/html").body.textContent;
+    });
+    sessionStorage.setItem("@KEY@", JSON.stringify(asked.slice(-@N@)));
+  } catch (err) { /* storage blocked: the conversation is not kept */ }
+}""".replace("@KEY@", _SAVED_KEY).replace("@N@", str(RESTORED_QUESTIONS))
+#: Reads them back (the click of the hidden "restore" button, see :data:`PAGE_HEAD`).
+LOAD_JS = """() => {
+  window.qaChatRestored = true;
+  try { return sessionStorage.getItem("@KEY@") || ""; } catch (err) { return ""; }
+}""".replace("@KEY@", _SAVED_KEY)
+
 #: The chat page's behaviour (and the one style rule Gradio's scoped ``css`` cannot reach):
 #: - after each reply the answer's first line is scrolled into view (the chat's own autoscroll is off);
 #: - a click on a citation highlights its sentence in the article panel beside the chat, scrolling only the
 #:   panel; where the panel is not beside the chat (a phone), it opens the source's passage in place instead;
 #:   a modified click (Ctrl+click) still opens ``/article#p..-s..`` in a new tab;
-#: - the "Skip to the sources" link after the Ask button moves the focus to the latest answer's first source.
+#: - the "Skip to the sources" link after the Ask button moves the focus to the latest answer's first source;
+#: - on load, a conversation kept in the tab's ``sessionStorage`` is answered again (the hidden restore button).
 PAGE_HEAD = """<style>
 /* outside Gradio's scoped custom CSS: the page's own margins on a phone */
 @media (max-width: 720px){ .gradio-container .main.app{padding:8px 6px!important} }
@@ -100,6 +126,15 @@ PAGE_HEAD = """<style>
     var top = message.getBoundingClientRect().top;
     if (top < 0 || top > window.innerHeight - 120) window.scrollBy(0, anchor.getBoundingClientRect().top - 12);
   }
+  // The tab's saved conversation: ask the server to answer its questions again (button wired in build_blocks).
+  var tries = 0;
+  (function restore() {
+    var button = document.getElementById("qa-restore");
+    if (!button) { if (++tries < 200) setTimeout(restore, 50); else window.qaChatRestored = true; return; }
+    var saved = null;
+    try { saved = JSON.parse(sessionStorage.getItem("@KEY@") || "null"); } catch (err) { saved = null; }
+    if (Array.isArray(saved) && saved.length) button.click(); else window.qaChatRestored = true;
+  })();
   var seen = 0;
   function check() {
     var chat = chatBox();
@@ -171,7 +206,7 @@ PAGE_HEAD = """<style>
     panel.scrollTo({top: panel.scrollTop + at.top - box.top - (box.height - at.height) / 2, behavior: "smooth"});
   }, true);
 })();
-</script>"""
+</script>""".replace("@KEY@", _SAVED_KEY)
 
 #: The question box's accessible name (shown to screen readers; the placeholder says the same on screen).
 QUESTION_LABEL = "Your question about the article"
@@ -303,6 +338,27 @@ def build_blocks(ctx: "WebContext") -> gr.Blocks:
         chat.append({"role": "assistant", "content": answer_html(answer, ctx.page_linker)})
         return "", chat, [*questions, answer.question][-settings.max_history:]
 
+    def restore(saved: str | None):
+        """The tab's conversation after a reload: its saved questions (JSON list) answered again, in order."""
+        try:
+            asked = json.loads(saved) if saved else []
+        except ValueError:
+            asked = []
+        asked = [q for q in (asked if isinstance(asked, list) else []) if isinstance(q, str)][-RESTORED_QUESTIONS:]
+        if not asked:  # nothing kept: leave the chat alone (a question asked at once may already be answered)
+            return gr.skip(), gr.skip()
+        chat, questions = [], []
+        for question in asked:
+            try:
+                with ctx.gate.slot():
+                    answer = engine.ask(question, history=questions, top_k=settings.top_k)
+            except (QuestionError, Busy):
+                continue
+            chat += [{"role": "user", "content": question_html(question)},
+                     {"role": "assistant", "content": answer_html(answer, ctx.page_linker)}]
+            questions = [*questions, answer.question][-settings.max_history:]
+        return chat, questions
+
     def ask(question: str, history: list[str] | None = None, top_k: int = settings.top_k,
             request: gr.Request = None) -> dict:
         """Answer a question about the article with cited passages.
@@ -360,6 +416,10 @@ def build_blocks(ctx: "WebContext") -> gr.Blocks:
                 f'cites the paragraphs it comes from. <a href="article" target="_blank">Read the article</a>'
                 f'</p></div>', padding=False)
         questions = gr.State([])
+        saved = gr.Textbox(visible=False)  # the questions kept in sessionStorage, read on load
+        # clicked by the page's script on load, only when the tab has a conversation to restore (an event run
+        # on every load raced with a question asked at once, whose reply then never showed)
+        restore_button = gr.Button("Restore the conversation", elem_id="qa-restore")
         with gr.Tabs():
             with gr.Tab("Chat", id="chat"):
                 with gr.Row(equal_height=False):
@@ -411,6 +471,9 @@ def build_blocks(ctx: "WebContext") -> gr.Blocks:
         examples.load_input_event.then(api_visibility="private", **chat_io)
         new.click(lambda: ([], []), None, [chat, questions], api_visibility="private", queue=False)
         chat.clear(lambda: [], None, [questions], api_visibility="private", queue=False)
+        chat.change(None, [chat], None, js=SAVE_JS, api_visibility="private", queue=False)
+        restore_button.click(restore, [saved], [chat, questions], js=LOAD_JS, api_visibility="private",
+                             concurrency_id="engine")
         run.click(batch, [upload, fmt, top_k], [result, status], api_name="batch", concurrency_limit=1)
         gr.api(ask, api_name="ask", concurrency_id="engine")
     demo.queue(default_concurrency_limit=settings.chat_concurrency, max_size=settings.queue_size)

@@ -141,9 +141,10 @@ def phone(browser):
 def ask(page, question: str, replies: int) -> None:
     from playwright.sync_api import expect
 
+    page.wait_for_function("window.qaChatRestored === true")  # the page is up: its load event has run
     page.locator("#q textarea").fill(question)
     page.locator("#q textarea").press("Enter")
-    expect(page.locator('[data-testid="bot"]')).to_have_count(replies)
+    expect(page.locator('[data-testid="bot"]')).to_have_count(replies, timeout=15_000)
     page.wait_for_timeout(300)  # the page's own scrolling after a reply
 
 
@@ -336,11 +337,37 @@ def test_empty_question_toast_is_a_sentence_and_a_cut_question_says_so(page, ser
     from playwright.sync_api import expect
 
     page.goto(server.url)
+    page.wait_for_function("window.qaChatRestored === true")
     page.locator("#q textarea").fill("   ")
     page.locator("#q textarea").press("Enter")
     expect(page.locator(".toast-body").first).to_contain_text(re.compile(r"Question is empty"))
     ask(page, QUESTION + " " + "x" * 2_100, 1)
     expect(page.locator('[data-testid="bot"] .qa-note')).to_contain_text("cut to its first 2000 characters")
+
+
+def test_the_chat_is_kept_across_reloads_of_its_tab_only(page, server):
+    from playwright.sync_api import expect
+
+    page.goto(server.url)
+    ask(page, G20, 1)
+    ask(page, "When was <b>that meeting</b> held?", 2)
+    answers = page.locator('[data-testid="bot"] .qa-answer').all_inner_texts()
+    page.reload()
+    expect(page.locator('[data-testid="bot"]')).to_have_count(2)
+    assert page.locator('[data-testid="bot"] .qa-answer').all_inner_texts() == answers
+    expect(page.locator('[data-testid="user"]').last).to_contain_text("When was <b>that meeting</b> held?")
+    other = page.context.new_page()  # another tab has its own conversation
+    other.goto(server.url)
+    expect(other.locator("#q textarea")).to_be_visible()
+    other.wait_for_timeout(500)
+    assert other.locator('[data-testid="bot"]').count() == 0
+    other.close()
+    page.locator("#qa-new").click()
+    expect(page.locator('[data-testid="bot"]')).to_have_count(0)
+    page.reload()
+    expect(page.locator("#q textarea")).to_be_visible()
+    page.wait_for_timeout(500)
+    assert page.locator('[data-testid="bot"]').count() == 0
 
 
 def test_example_question_runs_on_click(page, server):
@@ -368,6 +395,8 @@ def test_busy_engine_shows_a_plain_try_again_message(page, server):
     from playwright.sync_api import expect
 
     page.goto(server.url)
+    page.wait_for_function("window.qaChatRestored === true")
+    page.wait_for_timeout(500)  # the load event has answered
     ctx = server.server.config.app.state.qa
     original, ctx.gate = ctx.gate, Gate(running=1, waiting=0, wait_seconds=0.5)
     try:
