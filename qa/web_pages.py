@@ -17,7 +17,7 @@ logger = logging.getLogger(__name__)
 
 #: The one font stack of every page (system fonts: nothing is downloaded, no glyph comes from another face).
 FONT_STACK = 'system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,"Liberation Sans",sans-serif'
-#: The one link colour (7:1 on white) and the muted text colour (7.7:1 on white) of every page.
+#: The one link colour (6.7:1 on white) and the muted text colour (7.7:1 on white) of every page.
 LINK_COLOUR = "#1d4ed8"
 MUTED_COLOUR = "#52525b"
 
