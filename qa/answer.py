@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, fields, is_dataclass
+from dataclasses import dataclass, field, fields, is_dataclass, replace
 
 from .chunking import Chunk, Sentence
 from .retrieval import Hit
@@ -110,8 +110,12 @@ class Citation:
     """A quoted passage: ``document.text[start:end] == text``.
 
     ``paragraph`` is 1-based as a reader counts them; ``sentence`` is the 1-based
-    index, within that paragraph, of the passage's first sentence (the web page's
-    anchor is ``p{paragraph}-s{sentence}``). ``score`` is the fused retrieval score (0..1).
+    index, within that paragraph, of the passage's first sentence. ``answer_sentence``
+    is the 1-based index, in the same paragraph, of the passage's sentence that answers
+    (the first answer sentence the passage holds; else, e.g. for a related passage, its
+    best-matching sentence), at ``document.text[answer_start:answer_end]``: links and
+    highlights point there (the web page's anchor is ``p{paragraph}-s{answer_sentence}``),
+    the passage gives the context. ``score`` is the fused retrieval score (0..1).
     """
 
     n: int
@@ -123,6 +127,9 @@ class Citation:
     end: int
     text: str
     score: float
+    answer_sentence: int
+    answer_start: int
+    answer_end: int
 
 
 @dataclass(frozen=True)
@@ -165,6 +172,15 @@ def _plain(value):
     if isinstance(value, list):
         return [_plain(item) for item in value]
     return value
+
+
+def at_answer(citation: Citation, answer: list[Sentence]) -> Citation:
+    """``citation`` pointing at the first of the ``answer`` sentences it holds (unchanged when it holds none)."""
+    for sentence in answer:
+        if sentence.doc == citation.doc and citation.start <= sentence.start < citation.end:
+            return replace(citation, answer_sentence=sentence.index, answer_start=sentence.start,
+                           answer_end=sentence.end)
+    return citation
 
 
 @dataclass(frozen=True)
@@ -216,9 +232,10 @@ class Composer:
         citations = []
         for n, hit in enumerate(hits, start=1):
             chunk = chunks[hit.chunk_id]
-            first = sentences[chunk.sentence_ids[0]]
+            first, best = sentences[chunk.sentence_ids[0]], sentences[hit.best_sentence]
             citations.append(Citation(n, chunk.doc, titles.get(chunk.doc, chunk.doc), chunk.paragraph,
-                                      first.index, chunk.start, chunk.end, chunk.text, round(hit.score, 4)))
+                                      first.index, chunk.start, chunk.end, chunk.text, round(hit.score, 4),
+                                      best.index, best.start, best.end))
         if not hits or not self._supported(hits[0], bool(unknown_names)):
             return False, [], citations
         top = hits[0]
@@ -228,7 +245,7 @@ class Composer:
                   if sid == top.best_sentence or score >= best_score - self.pair_margin]
         if not top.on_topic and not has_answer_type(" ".join(s.text for s in chosen), answer_type, question):
             return False, [], citations
-        return True, chosen, citations
+        return True, chosen, [at_answer(c, chosen) for c in citations]
 
     def _supported(self, hit: Hit, names_unknown: bool) -> bool:
         """Whether ``hit`` is evidence enough to answer: the part of the page asked about, similar

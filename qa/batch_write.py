@@ -153,7 +153,7 @@ class _MarkdownWriter(_Writer):
         self.stream.write(f"# Answers to {markdown_escape(self.source.name)}\n\n")
 
     def _source(self, c: "Citation") -> str:
-        anchor = f"p{c.paragraph}-s{c.sentence}"
+        anchor = f"p{c.paragraph}-s{c.answer_sentence}"  # the sentence that answers
         if self.base_url is None:
             return f"¶{c.paragraph} ({anchor})"
         return f"[¶{c.paragraph}]({self.base_url}/article/{quote(c.doc, safe='')}#{anchor})"

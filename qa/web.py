@@ -541,17 +541,17 @@ def _add_routes(app: FastAPI, ctx: WebContext) -> None:
         others = [d for d in docs if d.id != chosen.id]
         return HTMLResponse(article_page(chosen, ctx.engine.data.sentences, linker, others))
 
-    @app.get("/article", response_class=HTMLResponse, include_in_schema=False)
+    @app.api_route("/article", methods=["GET", "HEAD"], response_class=HTMLResponse, include_in_schema=False)
     def article(request: Request) -> HTMLResponse:
         """The first article with numbered paragraphs and sentence anchors (``#p4-s2``)."""
         return article_view(request, None)
 
-    @app.get("/article/{doc}", response_class=HTMLResponse, include_in_schema=False)
+    @app.api_route("/article/{doc}", methods=["GET", "HEAD"], response_class=HTMLResponse, include_in_schema=False)
     def article_doc(request: Request, doc: str) -> HTMLResponse:
         """Any document by id, same anchors (the batch ``.md`` report links here)."""
         return article_view(request, doc)
 
-    @app.get("/embed", response_class=HTMLResponse, include_in_schema=False)
+    @app.api_route("/embed", methods=["GET", "HEAD"], response_class=HTMLResponse, include_in_schema=False)
     def embed() -> HTMLResponse:
         """The compact chat for iframes."""
         title = ctx.engine.docs[0].title if ctx.engine.docs else "the article"
@@ -571,7 +571,7 @@ def create_app(engine, settings: WebSettings | None = None) -> FastAPI:
     """
     import gradio as gr
 
-    from .web_ui import PAGE_CSS, PAGE_HEAD, build_blocks
+    from .web_ui import PAGE_CSS, PAGE_HEAD, THEME, build_blocks
 
     settings = settings or WebSettings.from_env()
     ctx = WebContext(engine, settings)
@@ -605,7 +605,7 @@ def create_app(engine, settings: WebSettings | None = None) -> FastAPI:
     demo = build_blocks(ctx)
     app = gr.mount_gradio_app(app, demo, path="/", footer_links=["api"], run_history=False, show_error=False,
                               root_path=settings.base_url.rstrip("/") if settings.base_url else None,
-                              max_file_size=settings.max_upload_bytes, css=PAGE_CSS, head=PAGE_HEAD,
+                              max_file_size=settings.max_upload_bytes, css=PAGE_CSS, head=PAGE_HEAD, theme=THEME,
                               ssr_mode=False, mcp_server=False, pwa=False)
     logger.info("web app ready: %s", settings)
     return app

@@ -542,15 +542,37 @@ class TokenAuth:
         if scope["type"] == "websocket":
             await send({"type": "websocket.close", "code": 1008})
         elif wants_json(scope["path"], self.json_prefixes) or scope["path"].startswith("/gradio_api/"):
-            await send_json(send, 401, "missing or wrong token; send the header 'Authorization: Bearer <token>'",
+            sent = (_header(scope, b"authorization") or "")[:7].lower() == "bearer "
+            await send_json(send, 401, ("wrong token" if sent else "missing token") +
+                            "; send the header 'Authorization: Bearer <token>'",
                             [(b"www-authenticate", b'Bearer realm="qa"')])
         else:
-            body = (b"<!doctype html><meta charset=utf-8><title>Token needed</title>"
-                    b"<p>This site needs its access token: open it once as <code>/?token=&lt;token&gt;</code>.</p>")
+            title, message = self._refusal(scope, bool(offered))
+            body = (f'<!doctype html><html lang="en"><meta charset="utf-8"><title>{title}</title>'
+                    f'<main style="font-family:system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem">'
+                    f'<h1 style="font-size:1.2rem">{title}</h1><p>{message}</p></main></html>').encode("utf-8")
             await send({"type": "http.response.start", "status": 401,
                         "headers": [(b"content-type", b"text/html; charset=utf-8"),
                                     (b"content-length", str(len(body)).encode())]})
             await send({"type": "http.response.body", "body": body})
+
+    def _refusal(self, scope: Scope, offered: bool) -> tuple[str, str]:
+        """The title and message (HTML) of the 401 page: what went wrong for this request, and what to do."""
+        if offered:
+            return ("Wrong access token", "The access token in this link is not the right one (it may have been "
+                    "changed). Ask whoever runs this site for the current link, "
+                    "<code>/?token=&lt;token&gt;</code>.")
+        if any(part.strip().startswith(AUTH_COOKIE + "=") for part in (_header(scope, b"cookie") or "").split(";")):
+            return ("Access token changed", "Your saved access no longer works: the site's token has changed. "
+                    "Open the site again with the current token, <code>/?token=&lt;token&gt;</code>.")
+        if _header(scope, b"sec-fetch-dest") == "iframe" and _header(scope, b"sec-fetch-site") == "cross-site":
+            return ("Sign-in cookie blocked", "This page is shown inside another site's page, and the browser did "
+                    "not send it the sign-in cookie (even when the frame's address has <code>?token=</code>): "
+                    "browsers only send cookies to a page framed by another site over HTTPS. Serve this app over "
+                    "HTTPS, or from the wiki's own site (e.g. <code>qa.wiki.example.org</code> for "
+                    "<code>wiki.example.org</code>); see \"Embedding with a token\" in docs/web.md.")
+        return ("Token needed", "This site needs its access token: open it once as "
+                "<code>/?token=&lt;token&gt;</code>.")
 
     async def _login(self, scope: Scope, send: Send, rest: list[tuple[str, str]]) -> None:
         secure = scope.get("scheme") == "https" or _header(scope, b"x-forwarded-proto") == "https"

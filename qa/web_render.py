@@ -59,8 +59,8 @@ class Linker:
         return f"{self.article(doc)}#{anchor(paragraph, sentence)}"
 
     def citation(self, citation: Citation) -> str:
-        """Where ``citation`` points: its first sentence."""
-        return self.sentence(citation.doc, citation.paragraph, citation.sentence)
+        """Where ``citation`` points: the sentence of it that answers (``answer_sentence``)."""
+        return self.sentence(citation.doc, citation.paragraph, citation.answer_sentence)
 
 
 def _marked(text: str, start: int, spans: list[tuple[int, int]]) -> str:
@@ -90,36 +90,65 @@ def esc_inline(text: str) -> str:
     return html.escape(collapsed or (" " if text else ""), quote=True)
 
 
+def _answer_ranges(citation: Citation, answer: Answer) -> list[tuple[int, int]]:
+    """The answer spans that overlap ``citation``'s passage."""
+    return [(s.start, s.end) for s in answer.answer_spans
+            if s.doc == citation.doc and s.start < citation.end and s.end > citation.start]
+
+
+def cited_excerpt(citation: Citation, answer: Answer) -> tuple[int, int]:
+    """Document offsets of what a source card shows: the answer sentence(s) the passage holds (from the
+    first answer sentence to the end of the last one inside it), else its ``answer_sentence``."""
+    inside = _answer_ranges(citation, answer)
+    if not inside:
+        return citation.answer_start, citation.answer_end
+    return max(citation.start, min(a for a, _ in inside)), min(citation.end, max(b for _, b in inside))
+
+
 def citation_card(citation: Citation, answer: Answer, linker: Linker) -> str:
-    """One numbered citation card: paragraph link, score, and the passage with the answer highlighted."""
-    spans = [(s.start, s.end) for s in answer.answer_spans if s.doc == citation.doc]
+    """One compact source: its number and paragraph (a link to the answer sentence in the article), the cited
+    sentence(s) with the answer highlighted, and the whole passage and its score behind "Whole passage"."""
+    spans = _answer_ranges(citation, answer)
     href = esc(linker.citation(citation))
-    where = f"paragraph {citation.paragraph}, sentence {citation.sentence}"
-    return (f'<li class="qa-card" id="qa-cite-{citation.n}">'
-            f'<span class="qa-n">[{citation.n}]</span> '
-            f'<a class="qa-cite-link" href="{href}" title="Show {where} in the article">'
-            f'paragraph {citation.paragraph}</a> '
-            f'<span class="qa-score">score {citation.score:.2f}</span>'
-            f'<blockquote class="qa-quote">{_marked(citation.text, citation.start, spans)}</blockquote></li>')
+    start, end = cited_excerpt(citation, answer)
+    excerpt = citation.text[start - citation.start:end - citation.start]
+    where = f"paragraph {citation.paragraph}, sentence {citation.answer_sentence}"
+    more = (f'<details class="qa-more"><summary>Whole passage</summary>'
+            f'<blockquote class="qa-quote">{_marked(citation.text, citation.start, spans)}</blockquote>'
+            f'<p class="qa-score">Relevance score {citation.score:.2f}</p></details>')
+    return (f'<li class="qa-card qa-card-{citation.n}">'
+            f'<a class="qa-cite-link" href="{href}" title="Show {where} in the article (relevance score '
+            f'{citation.score:.2f})">[{citation.n}] Paragraph {citation.paragraph}</a>'
+            f'<p class="qa-excerpt">{_marked(excerpt, start, spans)}</p>{more}</li>')
+
+
+def _markers(answer: Answer, linker: Linker) -> str:
+    """Inline ``[1]`` links after the answer to the sources that hold it (the first source if none does)."""
+    holding = [c for c in answer.citations if _answer_ranges(c, answer)] or answer.citations[:1]
+    return "".join(f' <a class="qa-cite-link qa-marker qa-to-{c.n}" href="{esc(linker.citation(c))}" '
+                   f'title="Source {c.n}: paragraph {c.paragraph}">[{c.n}]</a>' for c in holding)
 
 
 def answer_html(answer: Answer, linker: Linker) -> str:
-    """The bot's reply: the answer sentence(s), then numbered citation cards ("related" when not covered).
+    """The bot's reply: the answer with inline source markers, then compact numbered sources.
+
+    A question the article does not cover gets one line saying so, and the closest passages
+    folded away under "Closest passages", so it never looks like an answer.
 
     Returns:
         One HTML block on a single line (no blank lines, so no Markdown is applied inside it).
     """
-    if answer.answerable:
-        head = f'<p class="qa-answer">{esc(answer.answer)}</p>'
-        label = "Sources" if answer.citations else ""
-    else:
-        head = f'<p class="qa-answer qa-not-covered">{esc(answer.answer)}</p>'
-        label = "Related passages (they do not answer it)" if answer.citations else ""
     notes = "".join(f'<p class="qa-note">Note: {esc(note)}</p>' for note in answer.notes)
     cards = "".join(citation_card(c, answer, linker) for c in answer.citations)
-    kind = "qa-answered" if answer.answerable else "qa-related"
-    listing = f'<p class="qa-label">{label}</p><ol class="qa-cites">{cards}</ol>' if cards else ""
-    return f'<div class="qa-reply {kind}">{head}{notes}{listing}</div>'
+    if answer.answerable:
+        head = f'<p class="qa-answer">{esc(answer.answer)}{_markers(answer, linker)}</p>'
+        listing = f'<p class="qa-label">Sources</p><ol class="qa-cites">{cards}</ol>' if cards else ""
+        return f'<div class="qa-reply qa-answered">{head}{notes}{listing}</div>'
+    head = (f'<p class="qa-answer qa-not-covered"><span class="qa-refusal-icon" aria-hidden="true">?</span> '
+            f'{esc(answer.answer)}</p>')
+    listing = (f'<details class="qa-closest"><summary>Closest passages (they do not answer it)</summary>'
+               f'<ol class="qa-cites">{cards}</ol></details>') if cards else ""
+    return f'<div class="qa-reply qa-refused">{head}{notes}{listing}</div>'
 
 
 def question_html(question: str) -> str:
@@ -143,14 +172,16 @@ def article_html(doc: Document, sentences: list[Sentence], linker: Linker, panel
         sentences: the index's sentences (those of other documents are ignored).
         linker: builds the paragraph-number links.
         panel: markup for the chat page's side panel, where anchors go in ``data-anchor``
-            (ids would clash between documents); else ``id`` attributes for ``/article``.
-            Defaults to False.
+            (ids would clash between documents) and the title is an ``h2``; else ``id``
+            attributes and an ``h1`` title for ``/article``. Defaults to False.
 
     Returns:
         An ``<article>`` element.
     """
     grouped = _sentences_by_paragraph(sentences, doc.id)
-    parts = [f'<article class="qa-article" data-doc="{esc(doc.id)}"><h2 class="qa-title">{esc(doc.title)}</h2>']
+    level = "h2" if panel else "h1"
+    parts = [f'<article class="qa-article" data-doc="{esc(doc.id)}">'
+             f'<{level} class="qa-title">{esc(doc.title)}</{level}>']
     for number, span in enumerate(doc.paragraphs, start=1):
         position, pieces = span.start, []
         for sentence in grouped.get(number, []):

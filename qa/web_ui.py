@@ -7,6 +7,7 @@ the web app's :class:`~qa.web_guard.Gate`.
 """
 from __future__ import annotations
 
+import json
 import logging
 import os
 import shutil
@@ -21,7 +22,7 @@ import gradio as gr
 from .batch import INPUT_FORMATS, BatchError, QuestionFile, answer_file, open_questions
 from .question import QuestionError, clean_question
 from .web_guard import Busy
-from .web_pages import ARTICLE_CSS, CARD_CSS
+from .web_pages import ARTICLE_CSS, CARD_CSS, FONT_STACK, LINK_COLOUR, MUTED_COLOUR
 from .web_render import answer_html, article_html, esc, question_html
 
 if TYPE_CHECKING:
@@ -36,39 +37,184 @@ CACHE_SWEEP = (600, 1800)
 #: Formats offered for batch answers (``qa.batch`` picks the writer by extension).
 BATCH_FORMATS = ("jsonl", "csv", "md")
 
+#: Gradio's theme in the pages' one font stack (system fonts, nothing downloaded) and one link colour, with the
+#: primary button and muted text at WCAG 2.1 AA contrast.
+THEME = gr.themes.Default(primary_hue="blue", secondary_hue="blue", neutral_hue="zinc",
+                          font=FONT_STACK.split(","), font_mono=["ui-monospace", '"DejaVu Sans Mono"', "monospace"]).set(
+    button_primary_background_fill=LINK_COLOUR, button_primary_background_fill_hover="#1e40af",
+    button_primary_text_color="#ffffff", link_text_color=LINK_COLOUR, link_text_color_visited=LINK_COLOUR,
+    link_text_color_hover="#1e3a8a", body_text_color_subdued=MUTED_COLOUR, block_label_text_color=MUTED_COLOUR,
+    block_title_text_color=MUTED_COLOUR, block_info_text_color=MUTED_COLOUR, color_accent=LINK_COLOUR)
+
 PAGE_CSS = CARD_CSS + ARTICLE_CSS + """
+#qa-chat .message .prose{opacity:1!important}
 #qa-article-panel{max-height:72vh!important;overflow-y:auto!important;padding-right:.4em}
 #qa-article-panel .qa-title{font-size:1.1em;margin:.2em 0 .6em}
 #qa-header h1{font-size:1.35em;margin:.2em 0}
-#qa-header p{margin:0;opacity:.8}
-"""
+#qa-header p{margin:0;color:@MUTED@}
+#qa-header a{color:@LINK@}
+footer, footer a, footer button{color:@MUTED@!important;opacity:1!important}
+#qa-restore{display:none!important}
+.qa-skip{position:absolute;left:-9999px}
+.qa-skip:focus{position:static;display:inline-block;padding:.2em .5em;background:#fff;color:@LINK@;
+  outline:2px solid @LINK@;border-radius:4px}
+.qa-card.qa-target-card{outline:2px solid @LINK@}
+@media (max-width: 720px){
+  /* a phone: one scroll area (the page); the chat grows with the conversation, no nested scroll boxes */
+  #qa-chat, #qa-chat > div, #qa-chat .bubble-wrap{height:auto!important;max-height:none!important;
+    overflow:visible!important}
+  #qa-article-panel{max-height:none!important;overflow:visible!important}
+  #qa-chat .message-row{margin:8px 4px 4px!important;max-width:calc(100% - 8px)!important}
+  #qa-chat .bot-row{width:calc(100% - 8px)}
+  #qa-chat .bubble-wrap{padding-top:36px!important}
+}
+""".replace("@LINK@", LINK_COLOUR).replace("@MUTED@", MUTED_COLOUR)
 
-#: Clicking a citation in the chat highlights its sentence in the side panel instead of leaving the page
-#: (a modified click, e.g. Ctrl+click, still opens ``/article#p..-s..`` in a new tab).
-PAGE_HEAD = """<script>
-document.addEventListener("click", function (event) {
-  if (event.button !== 0 || event.ctrlKey || event.metaKey || event.shiftKey || event.altKey) return;
-  var link = event.target.closest && event.target.closest("a.qa-cite-link");
-  var panel = document.getElementById("qa-article-panel");
-  if (!link || !panel) return;
-  var url = new URL(link.getAttribute("href"), location.href);
-  var path = /\/article\/([^\/]+)$/.exec(url.pathname), name = decodeURIComponent(url.hash.slice(1));
-  var doc = path ? decodeURIComponent(path[1]) : null;
-  var article = doc ? panel.querySelector('article[data-doc="' + CSS.escape(doc) + '"]')
-                    : panel.querySelector("article");
-  var target = article && article.querySelector('[data-anchor="' + CSS.escape(name) + '"]');
-  if (!target) return;
-  event.preventDefault();
-  event.stopPropagation();
-  panel.querySelectorAll(".qa-target,.qa-target-p").forEach(function (el) {
-    el.classList.remove("qa-target", "qa-target-p");
-  });
-  target.classList.add("qa-target");
-  var paragraph = target.closest(".qa-p");
-  if (paragraph) paragraph.classList.add("qa-target-p");
-  target.scrollIntoView({block: "center", behavior: "smooth"});
-}, true);
-</script>"""
+#: The chat page keeps the questions of the tab's conversation in ``sessionStorage`` (never the replies: on a
+#: reload the server answers them again, so no HTML from the browser is ever shown), at most this many.
+RESTORED_QUESTIONS = 30
+_SAVED_KEY = "qa-chat-questions"
+#: Saves the conversation's questions (the text of the user's messages) whenever the chat changes, once the
+#: saved ones have been read (the empty chat of a fresh page must not overwrite them first).
+SAVE_JS = """(chat) => {
+  if (!window.qaChatRestored) return;
+  try {
+    var asked = (chat || []).filter(function (m) { return m && m.role === "user"; }).map(function (m) {
+      var c = m.content, html = typeof c === "string" ? c : Array.isArray(c) ? c.map(function (part) {
+        return typeof part === "string" ? part : (part && (part.text || part.value)) || ""; }).join("") : "";
+      return new DOMParser().parseFromString(html, "text/html").body.textContent;
+    });
+    sessionStorage.setItem("@KEY@", JSON.stringify(asked.slice(-@N@)));
+  } catch (err) { /* storage blocked: the conversation is not kept */ }
+}""".replace("@KEY@", _SAVED_KEY).replace("@N@", str(RESTORED_QUESTIONS))
+#: Reads them back (the click of the hidden "restore" button, see :data:`PAGE_HEAD`).
+LOAD_JS = """() => {
+  window.qaChatRestored = true;
+  try { return sessionStorage.getItem("@KEY@") || ""; } catch (err) { return ""; }
+}""".replace("@KEY@", _SAVED_KEY)
+
+#: The chat page's behaviour (and the one style rule Gradio's scoped ``css`` cannot reach):
+#: - after each reply the answer's first line is scrolled into view (the chat's own autoscroll is off);
+#: - a click on a citation highlights its sentence in the article panel beside the chat, scrolling only the
+#:   panel; where the panel is not beside the chat (a phone), it opens the source's passage in place instead;
+#:   a modified click (Ctrl+click) still opens ``/article#p..-s..`` in a new tab;
+#: - the "Skip to the sources" link after the Ask button moves the focus to the latest answer's first source;
+#: - on load, a conversation kept in the tab's ``sessionStorage`` is answered again (the hidden restore button).
+PAGE_HEAD = """<style>
+/* outside Gradio's scoped custom CSS: the page's own margins on a phone */
+@media (max-width: 720px){ .gradio-container .main.app{padding:8px 6px!important} }
+</style>
+<script>
+(function () {
+  function chatBox() { return document.getElementById("qa-chat"); }
+  function scroller(el) {  // the nearest ancestor inside the chat that scrolls
+    for (var node = el.parentElement; node && node !== document.body; node = node.parentElement) {
+      var style = getComputedStyle(node);
+      if (/(auto|scroll)/.test(style.overflowY) && node.scrollHeight > node.clientHeight + 1) return node;
+    }
+    return null;
+  }
+  function reveal(reply) {
+    var message = reply.closest(".message-row") || reply.closest("[data-testid=bot]") || reply;
+    var rows = Array.prototype.slice.call(chatBox().querySelectorAll(".message-row"));
+    var box = scroller(message), asked = rows[rows.indexOf(message) - 1], anchor = message;
+    var room = box ? box.clientHeight : window.innerHeight;
+    // the question too, when it is short: the answer then reads under it
+    if (asked && asked.classList.contains("user-row") && rows.indexOf(message) > 0 &&
+        message.getBoundingClientRect().top - asked.getBoundingClientRect().top < room / 4) anchor = asked;
+    if (box) box.scrollTop += anchor.getBoundingClientRect().top - box.getBoundingClientRect().top - 8;
+    var top = message.getBoundingClientRect().top;
+    if (top < 0 || top > window.innerHeight - 120) window.scrollBy(0, anchor.getBoundingClientRect().top - 12);
+  }
+  // The tab's saved conversation: ask the server to answer its questions again (button wired in build_blocks).
+  var tries = 0;
+  (function restore() {
+    var button = document.getElementById("qa-restore");
+    if (!button) { if (++tries < 200) setTimeout(restore, 50); else window.qaChatRestored = true; return; }
+    var saved = null;
+    try { saved = JSON.parse(sessionStorage.getItem("@KEY@") || "null"); } catch (err) { saved = null; }
+    if (Array.isArray(saved) && saved.length) button.click(); else window.qaChatRestored = true;
+  })();
+  var seen = 0;
+  function check() {
+    var chat = chatBox();
+    var replies = chat ? chat.querySelectorAll(".qa-reply") : [];
+    if (replies.length > seen) reveal(replies[replies.length - 1]);
+    seen = replies.length;
+  }
+  var pending = false;
+  new MutationObserver(function () {
+    if (pending) return;
+    pending = true;
+    requestAnimationFrame(function () { pending = false; check(); setTimeout(check, 60); });
+  }).observe(document.documentElement, {childList: true, subtree: true});
+
+  function inPanel(link, panel) {
+    var url = new URL(link.getAttribute("href"), location.href);
+    var path = /\\/article\\/([^\\/]+)$/.exec(url.pathname), name = decodeURIComponent(url.hash.slice(1));
+    var doc = path ? decodeURIComponent(path[1]) : null;
+    var article = doc ? panel.querySelector('article[data-doc="' + CSS.escape(doc) + '"]')
+                      : panel.querySelector("article");
+    return article && article.querySelector('[data-anchor="' + CSS.escape(name) + '"]');
+  }
+  function beside(panel) {
+    var chat = chatBox(), a = panel.getBoundingClientRect(), b = chat && chat.getBoundingClientRect();
+    return b && a.width > 0 && a.left >= b.right - 1;
+  }
+  function openInPlace(link) {
+    var reply = link.closest(".qa-reply"), marker = /\\bqa-to-(\\d+)\\b/.exec(link.className);
+    var card = marker ? reply && reply.querySelector(".qa-card-" + marker[1]) : link.closest(".qa-card");
+    if (!card) return false;
+    var closest = card.closest("details.qa-closest");
+    if (closest) closest.open = true;
+    var more = card.querySelector("details.qa-more");
+    if (more) more.open = marker ? true : !more.open;
+    reply.querySelectorAll(".qa-target-card").forEach(function (el) { el.classList.remove("qa-target-card"); });
+    card.classList.add("qa-target-card");
+    var top = card.getBoundingClientRect().top;  // a marker's card may be out of view; a card's own link is not
+    if (top < 0 || top > window.innerHeight - 60) card.scrollIntoView({block: "start"});
+    return true;
+  }
+  document.addEventListener("click", function (event) {
+    if (event.button !== 0 || event.ctrlKey || event.metaKey || event.shiftKey || event.altKey) return;
+    var skip = event.target.closest && event.target.closest("a.qa-skip");
+    if (skip) {
+      var chat = chatBox(), replies = chat ? chat.querySelectorAll(".qa-reply") : [];
+      var first = replies.length && replies[replies.length - 1].querySelector("a.qa-cite-link, summary");
+      event.preventDefault();
+      if (first) { reveal(replies[replies.length - 1]); first.focus(); }
+      return;
+    }
+    var link = event.target.closest && event.target.closest("a.qa-cite-link");
+    var panel = document.getElementById("qa-article-panel");
+    if (!link || !panel) return;
+    var target = inPanel(link, panel);
+    if (!beside(panel) || !target) {
+      if (openInPlace(link)) { event.preventDefault(); event.stopPropagation(); }
+      return;
+    }
+    event.preventDefault();
+    event.stopPropagation();
+    panel.querySelectorAll(".qa-target,.qa-target-p").forEach(function (el) {
+      el.classList.remove("qa-target", "qa-target-p");
+    });
+    target.classList.add("qa-target");
+    var paragraph = target.closest(".qa-p");
+    if (paragraph) paragraph.classList.add("qa-target-p");
+    // scroll the panel only (never the page): the sentence to the panel's middle
+    var box = panel.getBoundingClientRect(), at = target.getBoundingClientRect();
+    panel.scrollTo({top: panel.scrollTop + at.top - box.top - (box.height - at.height) / 2, behavior: "smooth"});
+  }, true);
+})();
+</script>""".replace("@KEY@", _SAVED_KEY)
+
+#: The question box's accessible name (shown to screen readers; the placeholder says the same on screen).
+QUESTION_LABEL = "Your question about the article"
+
+
+def capitalised(message: str) -> str:
+    """``message`` with its first letter in upper case (for toasts: "Question is empty; ...")."""
+    return message[:1].upper() + message[1:]
 
 
 @dataclass(frozen=True)
@@ -181,7 +327,7 @@ def build_blocks(ctx: "WebContext") -> gr.Blocks:
         try:
             clean_question(message or "")
         except QuestionError as exc:
-            gr.Warning(str(exc))
+            gr.Warning(capitalised(str(exc)))
             return message, chat, questions
         try:
             with ctx.gate.slot():
@@ -191,6 +337,27 @@ def build_blocks(ctx: "WebContext") -> gr.Blocks:
         chat.append({"role": "user", "content": question_html(message)})
         chat.append({"role": "assistant", "content": answer_html(answer, ctx.page_linker)})
         return "", chat, [*questions, answer.question][-settings.max_history:]
+
+    def restore(saved: str | None):
+        """The tab's conversation after a reload: its saved questions (JSON list) answered again, in order."""
+        try:
+            asked = json.loads(saved) if saved else []
+        except ValueError:
+            asked = []
+        asked = [q for q in (asked if isinstance(asked, list) else []) if isinstance(q, str)][-RESTORED_QUESTIONS:]
+        if not asked:  # nothing kept: leave the chat alone (a question asked at once may already be answered)
+            return gr.skip(), gr.skip()
+        chat, questions = [], []
+        for question in asked:
+            try:
+                with ctx.gate.slot():
+                    answer = engine.ask(question, history=questions, top_k=settings.top_k)
+            except (QuestionError, Busy):
+                continue
+            chat += [{"role": "user", "content": question_html(question)},
+                     {"role": "assistant", "content": answer_html(answer, ctx.page_linker)}]
+            questions = [*questions, answer.question][-settings.max_history:]
+        return chat, questions
 
     def ask(question: str, history: list[str] | None = None, top_k: int = settings.top_k,
             request: gr.Request = None) -> dict:
@@ -250,19 +417,28 @@ def build_blocks(ctx: "WebContext") -> gr.Blocks:
                 f'cites the paragraphs it comes from. <a href="article" target="_blank">Read the article</a>'
                 f'</p></div>', padding=False)
         questions = gr.State([])
+        saved = gr.Textbox(visible=False)  # the questions kept in sessionStorage, read on load
+        # clicked by the page's script on load, only when the tab has a conversation to restore (an event run
+        # on every load raced with a question asked at once, whose reply then never showed)
+        restore_button = gr.Button("Restore the conversation", elem_id="qa-restore")
         with gr.Tabs():
             with gr.Tab("Chat", id="chat"):
                 with gr.Row(equal_height=False):
                     with gr.Column(scale=3, min_width=320):
-                        chat = gr.Chatbot(label="Chat", show_label=False, elem_id="qa-chat", height=560,
+                        chat = gr.Chatbot(label="Conversation", show_label=False, elem_id="qa-chat", height=560,
+                                          autoscroll=False,
                                           allow_tags=False, latex_delimiters=[], sanitize_html=True, buttons=["copy"],
                                           feedback_options=None,
                                           placeholder="Ask a question below, or click an example.")
                         with gr.Row():
+                            # no max_length: the browser would cut a long question silently; the engine
+                            # cuts it and the reply says so (its note)
                             box = gr.Textbox(placeholder="Ask a question about the article and press Enter",
-                                             show_label=False, elem_id="q", scale=5,
-                                             max_length=settings.max_question_chars, autofocus=True)
+                                             label=QUESTION_LABEL, show_label=False, elem_id="q", scale=5,
+                                             autofocus=True)
                             send = gr.Button("Ask", variant="primary", scale=1, min_width=80, elem_id="qa-ask")
+                        gr.HTML('<a class="qa-skip" href="#qa-chat">Skip to the sources of the latest answer</a>',
+                                padding=False)
                         examples = gr.Examples(list(map(list, zip(settings.examples))), inputs=[box],
                                                label="Example questions", examples_per_page=10)
                         new = gr.Button("New conversation", size="sm", elem_id="qa-new")
@@ -296,6 +472,9 @@ def build_blocks(ctx: "WebContext") -> gr.Blocks:
         examples.load_input_event.then(api_visibility="private", **chat_io)
         new.click(lambda: ([], []), None, [chat, questions], api_visibility="private", queue=False)
         chat.clear(lambda: [], None, [questions], api_visibility="private", queue=False)
+        chat.change(None, [chat], None, js=SAVE_JS, api_visibility="private", queue=False)
+        restore_button.click(restore, [saved], [chat, questions], js=LOAD_JS, api_visibility="private",
+                             concurrency_id="engine")
         run.click(batch, [upload, fmt, top_k], [result, status], api_name="batch", concurrency_limit=1)
         gr.api(ask, api_name="ask", concurrency_id="engine")
     demo.queue(default_concurrency_limit=settings.chat_concurrency, max_size=settings.queue_size)

@@ -20,7 +20,8 @@ from qa.batch import BatchError, BatchInputError, BatchLimitError, answer_file, 
 ROOT = Path(__file__).resolve().parent.parent
 EVAL_SET = ROOT / "tests" / "eval" / "questions.jsonl"
 ANSWER_KEYS = ["id", "question", "answerable", "answer", "answer_spans", "citations", "latency_ms", "notes"]
-CITATION_KEYS = ["n", "doc", "title", "paragraph", "sentence", "start", "end", "text", "score"]
+CITATION_KEYS = ["n", "doc", "title", "paragraph", "sentence", "start", "end", "text", "score", "answer_sentence",
+                 "answer_start", "answer_end"]
 BIG_LINE = "x" * 10_000_000  # 10 MB on one line
 Q1 = "What did the 2015 agreement bar?"
 Q2 = "Who wrote the article?"
@@ -177,7 +178,7 @@ def test_markdown_report_links_to_the_sentence_and_is_inert(engine, tmp_path):
     text = linked.read_text(encoding="utf-8")
     first = engine.ask(Q1)
     c = first.citations[0]
-    assert f"1. [¶{c.paragraph}](https://qa.example.org/article/{c.doc}#p{c.paragraph}-s{c.sentence}) “" in text
+    assert f"1. [¶{c.paragraph}](https://qa.example.org/article/{c.doc}#p{c.paragraph}-s{c.answer_sentence}) “" in text
     assert f"## 1. {markdown_escape(Q1)}" in text and markdown_escape(first.answer) in text
     assert not re.search(r"(?<!\\)<script|(?<!\\)\]\(javascript", text)  # only escaped, rendered as text
     assert "## 2. \\<script\\>alert(1)\\</script\\> \\[x\\](javascript:alert(1))\n" in text
@@ -186,7 +187,7 @@ def test_markdown_report_links_to_the_sentence_and_is_inert(engine, tmp_path):
     plain = tmp_path / "plain.md"
     answer_file(engine, questions, plain)
     text = plain.read_text(encoding="utf-8")
-    assert f"1. ¶{c.paragraph} (p{c.paragraph}-s{c.sentence}) “" in text and "](http" not in text
+    assert f"1. ¶{c.paragraph} (p{c.paragraph}-s{c.answer_sentence}) “" in text and "](http" not in text
 
 
 def test_markdown_escape():

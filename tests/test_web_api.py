@@ -233,13 +233,13 @@ def test_article_page_has_an_anchor_per_sentence(client, engine):
 
 def test_embed_ask_returns_escaped_html(client):
     body = client.post("/embed/ask", json={"question": "<img src=x onerror=alert(1)> 2015 agreement?"}).json()
-    assert body["answer"]["citations"] and 'class="qa-card"' in body["html"]
+    assert body["answer"]["citations"] and 'class="qa-card ' in body["html"]
     assert "<img" not in body["html"] and "<script" not in body["html"]
 
 
 def test_reply_html_escapes_corpus_and_question_text():
     evil = '<script>alert(1)</script> <img src=x onerror=alert(2)> [x](javascript:alert(3)) "q"'
-    citation = Citation(1, "d", "T", 2, 1, 100, 100 + len(evil), evil, 0.5)
+    citation = Citation(1, "d", "T", 2, 1, 100, 100 + len(evil), evil, 0.5, 1, 100, 100 + len(evil))
     answer = Answer("id", evil, True, evil, [AnswerSpan("d", 100, 108)], [citation], 1.0, [evil])
     html = answer_html(answer, Linker("", "d")) + question_html(evil)
     assert "<script" not in html and "<img" not in html and "javascript:alert(3)" in html  # text, not a link

@@ -6,6 +6,7 @@ Everything goes through ``gradio_client`` against a real uvicorn server on 127.0
 from __future__ import annotations
 
 import json
+import re
 import stat
 import threading
 import time
@@ -208,3 +209,53 @@ def test_corpus_text_is_escaped_in_the_article_view_chat_panel_and_replies(tmp_p
     assert title in pages["/article"]
     assert "&lt;b onclick=alert(3)&gt;secrets&lt;/b&gt;" in pages["/embed/ask"]
     assert "Evil &amp; &quot;quoted&quot; title" in pages["/article/{doc}"]
+
+
+# -- pages --------------------------------------------------------------------------------------
+
+def test_head_on_the_pages_answers_like_get(server):
+    with httpx.Client(base_url=server.url, timeout=30) as http:
+        for path in ("/article", "/embed", "/article/us-china-cyber-relations"):
+            got, head = http.get(path), http.head(path)
+            assert got.status_code == head.status_code == 200, path
+            assert head.headers["content-type"] == got.headers["content-type"] and head.content == b""
+        assert http.head("/article/no-such-doc").status_code == 404
+
+
+def test_wrong_token_and_blocked_cookie_get_their_own_messages(engine):
+    token = "ui-test-token"
+    with RunningServer(create_app(engine, WebSettings(token=token))) as locked, \
+            httpx.Client(base_url=locked.url, timeout=30, follow_redirects=False) as http:
+        missing = http.get("/embed")
+        assert missing.status_code == 401 and "Token needed" in missing.text
+        wrong = http.get("/embed", params={"token": "not-it"})
+        assert wrong.status_code == 401 and "Wrong access token" in wrong.text and "not-it" not in wrong.text
+        stale = http.get("/embed", headers={"Cookie": "qa_auth=from-an-older-token"})
+        assert stale.status_code == 401 and "token has changed" in stale.text
+        framed = http.get("/embed", headers={"Sec-Fetch-Dest": "iframe", "Sec-Fetch-Site": "cross-site"})
+        assert framed.status_code == 401 and "Sign-in cookie blocked" in framed.text and "HTTPS" in framed.text
+        api = http.get("/api/ask", params={"q": QUESTION}, headers={"Authorization": "Bearer not-it"})
+        assert api.status_code == 401 and api.json()["error"].startswith("wrong token")
+        assert http.get("/api/ask", params={"q": QUESTION}).json()["error"].startswith("missing token")
+
+
+def test_reply_links_its_answer_sentence_and_a_refusal_folds_its_passages_away(engine):
+    from qa.web_render import Linker, answer_html
+
+    answer = engine.ask("What did the G20 meeting warn about?")
+    (span,) = answer.answer_spans
+    (sentence,) = [s for s in engine.data.sentences if (s.doc, s.start) == (span.doc, span.start)]
+    top = answer.citations[0]
+    assert (top.answer_sentence, top.answer_start, top.answer_end) == (sentence.index, span.start, span.end)
+    assert top.sentence < top.answer_sentence  # the passage starts one sentence before the answer
+    html = answer_html(answer, Linker("", top.doc))
+    anchor = f'href="article#p{sentence.paragraph}-s{sentence.index}"'
+    assert html.count(anchor) >= 2  # the [1] marker and the source's link
+    shown = re.sub(r'title="[^"]*"', "", html.split('<details class="qa-more">')[0])
+    assert "score" not in shown.lower()  # the score is in the link's hover title and in the details only
+
+    refused = engine.ask("What is a good recipe for banana bread?")
+    html = answer_html(refused, Linker("", top.doc))
+    assert not refused.answerable and 'class="qa-reply qa-refused"' in html
+    assert '<details class="qa-closest"><summary>Closest passages' in html and "qa-marker" not in html
+    assert all(c.answer_start >= c.start and c.answer_end <= c.end for c in refused.citations)
