@@ -13,7 +13,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+from .exit_codes import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 
 logger = logging.getLogger("qa")
 
@@ -247,7 +247,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
 def cmd_batch(args: argparse.Namespace) -> int:
     from .batch import run_batch
 
-    return run_batch(args, lambda: load_engine(args))
+    return run_batch(args.questions, args.out, lambda: load_engine(args), top_k=args.top_k, base_url=args.base_url,
+                     resume=args.resume, strict=args.strict, progress=sys.stderr.isatty(),
+                     report=lambda line: print(line, file=sys.stderr))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from qa import batch
+from qa.batch import run as batch_run
 from qa.batch import BatchError, BatchInputError, BatchLimitError, answer_file, markdown_escape
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -149,7 +149,7 @@ def test_batch_answers_equal_ask_answers(engine, tmp_path):
 def test_questions_are_answered_in_chunks_through_ask_many(engine, tmp_path, monkeypatch):
     calls = []
     ask_many = engine.ask_many
-    monkeypatch.setattr(batch, "CHUNK_SIZE", 4)
+    monkeypatch.setattr(batch_run, "CHUNK_SIZE", 4)
     monkeypatch.setattr(engine, "ask_many", lambda qs, hs, **kw: calls.append(len(qs)) or ask_many(qs, hs, **kw))
     monkeypatch.setattr(engine, "ask", lambda *a, **kw: pytest.fail("batch must not call ask"))
     questions = tmp_path / "q.txt"
@@ -271,7 +271,7 @@ def test_max_questions_refuses_before_touching_the_output(engine, tmp_path):
 
 
 def test_failure_mid_run_removes_the_temp_file_and_keeps_the_old_answers(engine, tmp_path, monkeypatch):
-    monkeypatch.setattr(batch, "CHUNK_SIZE", 2)
+    monkeypatch.setattr(batch_run, "CHUNK_SIZE", 2)
     ask_many = engine.ask_many
     calls = []
 

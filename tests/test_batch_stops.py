@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from qa.batch import BatchError, answer_file
-from qa.batch_read import open_questions
+from qa.batch.read import open_questions
 
 Q1 = "What did the 2015 agreement bar?"
 OLD = b'{"id": "old"}\n' * 3

@@ -18,7 +18,7 @@ pytestmark = [pytest.mark.slow,
                                                                 "(apt-get install chromium)")]
 
 from qa.web import RunningServer, WebSettings, create_app  # noqa: E402
-from qa.web_guard import Gate  # noqa: E402
+from qa.web.guards import Gate  # noqa: E402
 
 QUESTION = "What kind of digital theft did the 2015 agreement bar?"
 G20 = "What did the G20 meeting warn about?"
@@ -411,7 +411,7 @@ def test_busy_engine_shows_a_plain_try_again_message(page, server):
 def test_embed_in_a_wiki_stays_within_its_height_follows_answers_and_keeps_them(page, server, sites):
     from playwright.sync_api import expect
 
-    from qa.web_pages import EMBED_MAX_HEIGHT
+    from qa.web.pages import EMBED_MAX_HEIGHT
 
     wiki = sites[0]
     assert wiki.origin != server.url.rstrip("/")
@@ -464,7 +464,7 @@ def test_embed_on_another_site_that_blocks_its_storage_still_answers_and_fits(pa
     storage, so the conversation cannot outlive a reload; everything else works."""
     from playwright.sync_api import expect
 
-    from qa.web_pages import EMBED_MAX_HEIGHT
+    from qa.web.pages import EMBED_MAX_HEIGHT
 
     other_site = sites[1]
     assert other_site.origin.startswith("http://localhost:")

@@ -11,8 +11,8 @@ import pytest
 
 from qa.answer import Answer, AnswerSpan, Citation
 from qa.web import RunningServer, WebSettings, create_app, parse_origins
-from qa.web_guard import AUTH_COOKIE, Gate, RedactToken
-from qa.web_render import Linker, answer_html, question_html
+from qa.web.guards import AUTH_COOKIE, Gate, RedactToken
+from qa.web.render import Linker, answer_html, question_html
 
 WIKI = "http://127.0.0.1:8001"
 OTHER = "http://127.0.0.1:8002"

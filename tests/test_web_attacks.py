@@ -215,7 +215,7 @@ def test_login_redirect_never_leaves_the_site(locked, path):
 
 
 def test_same_site_path_keeps_ordinary_paths():
-    from qa.web_guard import same_site_path
+    from qa.web.guards import same_site_path
 
     assert same_site_path("/embed") == "/embed"
     assert same_site_path("/article/us-china") == "/article/us-china"

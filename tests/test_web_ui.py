@@ -20,7 +20,7 @@ from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 from gradio_client.utils import QueueError
 
-from qa import web_ui
+from qa.web import ui as web_ui
 from qa.web import RunningServer, WebSettings, create_app
 
 QUESTION = "What kind of digital theft did the 2015 agreement bar?"
@@ -136,7 +136,7 @@ def test_batch_upload_over_the_cap_or_of_another_type_is_refused_and_deleted(ser
     other = tmp_path / "quiz-other.pdf"
     other.write_bytes(b"%PDF-1.4 Who wrote it?\n")
     # another type: Gradio's File component refuses it before the batch runs (the refused upload is left to
-    # Gradio's cache clean-up, see delete_cache in qa.web_ui)
+    # Gradio's cache clean-up, see delete_cache in qa.web.ui)
     with pytest.raises(AppError, match=r"Invalid file type.*'\.txt', '\.csv', '\.jsonl'"):
         client(server).predict(handle_file(str(other)), "jsonl", 3, api_name="/batch")
     assert not ctx.batch_root or list(ctx.batch_root.iterdir()) == []
@@ -240,7 +240,7 @@ def test_wrong_token_and_blocked_cookie_get_their_own_messages(engine):
 
 
 def test_reply_links_its_answer_sentence_and_a_refusal_folds_its_passages_away(engine):
-    from qa.web_render import Linker, answer_html
+    from qa.web.render import Linker, answer_html
 
     answer = engine.ask("What did the G20 meeting warn about?")
     (span,) = answer.answer_spans

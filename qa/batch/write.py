@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Iterator, TextIO
 from urllib.parse import quote
 
-from .batch_read import STDIO, BatchError, QuestionFile, Row
+from .read import STDIO, BatchError, QuestionFile, Row
 
 if TYPE_CHECKING:
-    from .answer import Answer, Citation
+    from ..answer import Answer, Citation
 
 logger = logging.getLogger(__name__)
 
@@ -178,7 +178,8 @@ class _MarkdownWriter(_Writer):
         self.stream.write(f"---\n\n{summary.line()}\n")
 
 
-_WRITERS = {".jsonl": _JsonlWriter, ".csv": _CsvWriter, ".md": _MarkdownWriter}
+#: The writer class of each output extension.
+WRITERS = {".jsonl": _JsonlWriter, ".csv": _CsvWriter, ".md": _MarkdownWriter}
 
 
 def output_path(out: str | os.PathLike, source: QuestionFile | None = None) -> Path | None:
@@ -221,7 +222,7 @@ def check_base_url(base_url: str | None) -> str | None:
 
 
 @contextmanager
-def _atomic_stream(target: Path | None) -> Iterator[TextIO]:
+def atomic_stream(target: Path | None) -> Iterator[TextIO]:
     """A text stream that becomes ``target`` only when the block ends without an exception.
 
     Writes to a temporary file in the same folder, fsyncs it and ``os.replace``\\ s it over
@@ -304,7 +305,7 @@ def answered_ids(target: Path) -> Counter:
 
 
 @contextmanager
-def _append_stream(target: Path) -> Iterator[TextIO]:
+def append_stream(target: Path) -> Iterator[TextIO]:
     """A text stream appending to ``target`` (``--resume``): what is written stays even if the run is stopped."""
     stream = open(target, "a", encoding="utf-8", errors="backslashreplace", newline="")
     try:

@@ -14,9 +14,9 @@ from collections import defaultdict
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from .answer import Answer, Citation
-from .chunking import Sentence
-from .corpus import Document
+from ..answer import Answer, Citation
+from ..chunking import Sentence
+from ..corpus import Document
 
 logger = logging.getLogger(__name__)
 

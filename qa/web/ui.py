@@ -3,7 +3,7 @@
 Gradio endpoints (for ``gradio_client``): ``/ask`` (question, history, top_k -> answer
 object), ``/batch`` (questions file, format, top_k -> answers file, summary) and ``/chat``
 (the page's own chat event; undocumented). All of them call the one shared engine through
-the web app's :class:`~qa.web_guard.Gate`.
+the web app's :class:`~qa.web.guards.Gate`.
 """
 from __future__ import annotations
 
@@ -19,14 +19,14 @@ from typing import TYPE_CHECKING
 
 import gradio as gr
 
-from .batch import INPUT_FORMATS, BatchError, QuestionFile, answer_file, open_questions
-from .question import QuestionError, clean_question
-from .web_guard import Busy
-from .web_pages import ARTICLE_CSS, CARD_CSS, FONT_STACK, LINK_COLOUR, MUTED_COLOUR
-from .web_render import answer_html, article_html, esc, question_html
+from ..batch import INPUT_FORMATS, BatchError, QuestionFile, answer_file, open_questions
+from ..question import QuestionError, clean_question
+from .guards import Busy
+from .pages import ARTICLE_CSS, CARD_CSS, FONT_STACK, LINK_COLOUR, MUTED_COLOUR
+from .render import answer_html, article_html, esc, question_html
 
 if TYPE_CHECKING:
-    from .web import WebContext
+    from .service import WebService
 
 logger = logging.getLogger(__name__)
 
@@ -233,7 +233,7 @@ class NamedQuestions(QuestionFile):
         return cls(**{f.name: getattr(source, f.name) for f in fields(source)}, display_name=display_name)
 
 
-def _run_folder(ctx: "WebContext", keep_seconds: float = 3600.0) -> Path:
+def _run_folder(ctx: "WebService", keep_seconds: float = 3600.0) -> Path:
     """A new private folder for one batch run, inside the app's private batch folder (both mode 0700).
 
     A run removes its own folder when it ends; folders older than ``keep_seconds`` (left by a
@@ -308,7 +308,7 @@ def _history_text(questions: list[str] | None, limit: int) -> list[str]:
     return [q for q in (questions or []) if isinstance(q, str)][-limit:]
 
 
-def build_blocks(ctx: "WebContext") -> gr.Blocks:
+def build_blocks(ctx: "WebService") -> gr.Blocks:
     """The Gradio UI for ``ctx``'s engine and settings (queue configured; not yet mounted).
 
     Args:

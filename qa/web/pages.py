@@ -2,7 +2,7 @@
 
 Neither page loads anything from another site. ``/embed`` calls ``embed/ask``
 (same JSON body as ``POST /api/ask``) and inserts the reply HTML the server
-built with :mod:`qa.web_render`; the user's own text is only ever set with
+built with :mod:`qa.web.render`; the user's own text is only ever set with
 ``textContent``. It tells its parent window its height with ``postMessage``
 (``{"type": "qa-embed-height", "height": <px>}``) so a wiki can size the iframe.
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import logging
 
-from .web_render import Linker, article_html, esc
+from .render import Linker, article_html, esc
 
 logger = logging.getLogger(__name__)
 

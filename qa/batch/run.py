@@ -1,4 +1,4 @@
-"""Batch answering: read a file of questions (.txt, .csv, .jsonl or stdin), answer it in chunks, write .jsonl, .csv or .md atomically."""
+"""Batch answering: answer a file of questions (read by :mod:`qa.batch.read`) in chunks, written by :mod:`qa.batch.write`."""
 from __future__ import annotations
 
 import itertools
@@ -12,18 +12,17 @@ from contextlib import ExitStack, closing, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
-from .batch_read import (INPUT_FORMATS, STDIO, BatchError, BatchInputError, BatchLimitError, QuestionFile, Row,
-                         open_questions)
-from .batch_write import (_WRITERS, OUTPUT_FORMATS, BatchSummary, _append_stream, _atomic_stream, answered_ids,
-                          check_base_url, markdown_escape, output_path)
-from .config import DEFAULT_TOP_K, MAX_TOP_K
-from .question import QuestionError, clean_question
+from ..config import DEFAULT_TOP_K, MAX_TOP_K
+from ..exit_codes import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from ..question import QuestionError, clean_question
+from .read import (INPUT_FORMATS, STDIO, BatchError, BatchInputError, BatchLimitError, QuestionFile, Row,
+                   open_questions)
+from .write import (OUTPUT_FORMATS, WRITERS, BatchSummary, answered_ids, append_stream, atomic_stream,
+                    check_base_url, markdown_escape, output_path)
 
 if TYPE_CHECKING:
-    import argparse
-
-    from .answer import Answer
-    from .engine import Engine
+    from ..answer import Answer
+    from ..engine import Engine
 
 __all__ = ["answer_file", "run_batch", "open_questions", "QuestionFile", "BatchSummary", "BatchError",
            "BatchInputError", "BatchLimitError", "BatchStopped", "markdown_escape", "INPUT_FORMATS",
@@ -172,8 +171,8 @@ def answer_file(engine: "Engine", questions: str | Path | QuestionFile, out: str
     bar = None
     try:
         with ExitStack() as stack:
-            stream = stack.enter_context(_atomic_stream(target) if done is None else _append_stream(target))
-            writer = _WRITERS[".jsonl" if target is None else target.suffix.lower()](stream, source, top_k, base_url)
+            stream = stack.enter_context(atomic_stream(target) if done is None else append_stream(target))
+            writer = WRITERS[".jsonl" if target is None else target.suffix.lower()](stream, source, top_k, base_url)
             writer.begin()
             rows = stack.enter_context(closing(source.rows()))
             while chunk := list(itertools.islice(rows, CHUNK_SIZE)):
@@ -222,51 +221,62 @@ def _seen(done: "dict[str, int]", row_id: str) -> bool:
 
 # -- command line -----------------------------------------------------------------------------
 
-def run_batch(args: "argparse.Namespace", load_engine: Callable[[], "Engine"]) -> int:
-    """``python -m qa batch``: check the paths, load the engine, answer, print the summary on stderr.
+def run_batch(questions: str, out: str, load_engine: Callable[[], "Engine"], *, top_k: int = DEFAULT_TOP_K,
+              base_url: str | None = None, resume: bool = False, strict: bool = False, progress: bool = False,
+              report: Callable[[str], None] = logger.warning) -> int:
+    """``python -m qa batch``: check the paths, load the engine, answer, report the summary.
 
     The questions file and the output path are checked before the engine loads, so a bad path
     fails in well under a second.
 
     SIGTERM and SIGHUP stop the run like Ctrl-C: the temporary answers file is removed (the old
-    answers stay), or with ``--resume`` the answers written so far stay for the next run.
+    answers stay), or with ``resume`` the answers written so far stay for the next run.
+
+    Args:
+        questions: the questions file, or ``-`` for stdin (see :func:`answer_file`).
+        out: the answers file, or ``-`` for JSON Lines on stdout.
+        load_engine: called once the paths are checked; returns the engine.
+        top_k: citations per answer. Defaults to 3.
+        base_url: site for the .md report's links. Defaults to None: ``$QA_BASE_URL``, else no links.
+        resume: continue an interrupted run (see :func:`answer_file`). Defaults to False.
+        strict: a bad row makes the exit code 1. Defaults to False.
+        progress: show a progress bar on stderr. Defaults to False.
+        report: called with each line for the user (errors, the summary). Defaults to ``logger.warning``;
+            the command line prints them on stderr.
 
     Returns:
         The exit code: 0 the file was read (bad rows are reported in place), 1 bad rows with
-        ``--strict`` or the answers could not be written, 2 the input cannot be read or a bad option,
+        ``strict`` or the answers could not be written, 2 the input cannot be read or a bad option,
         128 + the signal number when stopped by SIGTERM or SIGHUP.
     """
-    from .cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE
-
-    base_url = getattr(args, "base_url", None) or os.environ.get(ENV_BASE_URL) or None
-    resume = getattr(args, "resume", False)
+    base_url = base_url or os.environ.get(ENV_BASE_URL) or None
     try:
-        source = open_questions(args.questions)
-        target = output_path(args.out, source)
+        source = open_questions(questions)
+        target = output_path(out, source)
         check_base_url(base_url)
         if resume and (target is None or target.suffix.lower() != ".jsonl"):
-            raise BatchError(f"--resume appends to a .jsonl answers file; got --out {args.out}")
+            raise BatchError(f"--resume appends to a .jsonl answers file; got --out {out}")
     except BatchError as exc:
-        print(f"qa: error: {exc}", file=sys.stderr)
+        report(f"qa: error: {exc}")
         return EXIT_USAGE
     engine = load_engine()
     try:
         with stop_on_signals():
-            summary = answer_file(engine, source, args.out, top_k=args.top_k, base_url=base_url,
-                                  progress=sys.stderr.isatty(), resume=resume)
+            summary = answer_file(engine, source, out, top_k=top_k, base_url=base_url, progress=progress,
+                                  resume=resume)
     except BatchStopped as stop:
-        kept = (f"the answers written so far are in {args.out}; run the same command to continue" if resume
-                else f"{args.out} was not changed (with --resume, answers are kept as they are written)")
-        print(f"qa: stopped by {stop.name}; {kept}", file=sys.stderr)
+        kept = (f"the answers written so far are in {out}; run the same command to continue" if resume
+                else f"{out} was not changed (with --resume, answers are kept as they are written)")
+        report(f"qa: stopped by {stop.name}; {kept}")
         return 128 + stop.signum
     except BatchError as exc:  # stdin that is not UTF-8, or --resume into a file of something else
-        print(f"qa: error: {exc}", file=sys.stderr)
+        report(f"qa: error: {exc}")
         return EXIT_USAGE
     except BrokenPipeError:  # e.g. `| head`: stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_FAILED
     except OSError as exc:
-        print(f"qa: error: cannot write answers to {args.out}: {exc.strerror or exc}", file=sys.stderr)
+        report(f"qa: error: cannot write answers to {out}: {exc.strerror or exc}")
         return EXIT_FAILED
-    print(summary.line() + ("" if args.out == STDIO else f" -> {args.out}"), file=sys.stderr)
-    return EXIT_FAILED if args.strict and summary.errors else EXIT_OK
+    report(summary.line() + ("" if out == STDIO else f" -> {out}"))
+    return EXIT_FAILED if strict and summary.errors else EXIT_OK

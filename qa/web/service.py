@@ -1,0 +1,131 @@
+"""The web side's one path to the engine: :class:`WebService` checks a request's limits and asks through the gate."""
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Mapping
+
+from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+
+from ..answer import Answer
+from ..config import MAX_TOP_K
+from ..question import QuestionError, clean_question
+from .guards import Gate
+from .render import Linker
+from .schema import AskBody, describe_problems
+from .settings import WebSettings
+
+
+class ApiError(ValueError):
+    """A bad request, answered as JSON ``{"error": message, "status": status}``."""
+
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status, self.message, self.headers = status, message, headers or {}
+
+
+class WebService:
+    """What the routes and the Gradio events share: one engine, the settings, the gate, the link builders."""
+
+    def __init__(self, engine, settings: WebSettings) -> None:
+        self.engine, self.settings = engine, settings
+        self.gate = Gate(settings.engine_running, settings.engine_waiting)
+        first = engine.docs[0].id if engine.docs else ""
+        self.page_linker = Linker("", first)
+        self.lock = threading.Lock()
+        self.batch_root: Path | None = None
+
+    def check(self, question: str, history: list[str]) -> None:
+        """Refuse what the engine would silently cut: an oversized question or history.
+
+        Raises:
+            ApiError: 400 with the limit and the size received.
+        """
+        limit = self.settings.max_question_chars
+        if len(question) > limit:
+            raise ApiError(400, f"question has {len(question):,} characters; the limit is {limit:,}")
+        if len(history) > self.settings.max_history:
+            raise ApiError(400, f"history has {len(history)} questions; send at most the last "
+                                f"{self.settings.max_history}")
+        for position, item in enumerate(history, start=1):
+            if len(item) > limit:
+                raise ApiError(400, f"history item {position} has {len(item):,} characters; the limit is {limit:,}")
+
+    def ask(self, question: str, history: list[str], top_k: int | None) -> Answer:
+        """Check the request, then ask the shared engine through the gate (from a worker thread).
+
+        Raises:
+            ApiError: 400 for an oversized question or history.
+            QuestionError: empty question or ``top_k`` out of range.
+            Busy: too many requests at once.
+        """
+        self.check(question, history)
+        with self.gate.slot():
+            return self._engine_ask(question, history, top_k)
+
+    async def ask_async(self, question: str, history: list[str], top_k: int | None) -> Answer:
+        """:meth:`ask` for the API routes: the request is counted at the gate before it waits for a worker
+        thread, so a flood is refused with 503 at once rather than queuing for threads.
+
+        Raises:
+            ApiError, QuestionError, Busy: as :meth:`ask`.
+        """
+        self.check(question, history)
+        with self.gate.admission():
+            return await run_in_threadpool(self._ask_in_slot, question, history, top_k)
+
+    def gradio_inputs(self, question: object, history: object, top_k: object) -> tuple[str, list[str], int | None]:
+        """Check the inputs of the Gradio ``/ask`` endpoint exactly as ``POST /api/ask`` checks its body.
+
+        Returns:
+            ``(question, history, top_k)`` ready for :meth:`ask` (``top_k`` None means the default).
+
+        Raises:
+            gradio.Error: a clear message (e.g. ``history.0: Input should be a valid string``); it is
+                a client's mistake, so Gradio logs no traceback for it.
+        """
+        import gradio as gr
+
+        try:
+            body = AskBody.model_validate({"question": question, "history": [] if history is None else history,
+                                           "top_k": top_k})
+            if body.top_k is not None and not 1 <= body.top_k <= MAX_TOP_K:
+                raise ApiError(400, f"top_k must be an integer from 1 to {MAX_TOP_K}, got {body.top_k}")
+            self.check(body.question, body.history)
+            clean_question(body.question)
+        except ValidationError as exc:
+            raise gr.Error(f"invalid input: {describe_problems(exc)}; send question (text), history (a list "
+                           f"of earlier questions) and top_k (1-{MAX_TOP_K})", print_exception=False) from None
+        except (ApiError, QuestionError) as exc:
+            raise gr.Error(str(exc), print_exception=False) from None
+        return body.question, body.history, body.top_k
+
+    def _ask_in_slot(self, question: str, history: list[str], top_k: int | None) -> Answer:
+        with self.gate.running_slot():
+            return self._engine_ask(question, history, top_k)
+
+    def _engine_ask(self, question: str, history: list[str], top_k: int | None) -> Answer:
+        return self.engine.ask(question, history=history, top_k=self.settings.top_k if top_k is None else top_k)
+
+    def base_url_from_headers(self, headers: Mapping[str, str], scheme: str = "http") -> str:
+        """The public base URL: ``settings.base_url``, else ``scheme://Host/`` from the request headers."""
+        if self.settings.base_url:
+            return self.settings.base_url
+        lowered = {k.lower(): v for k, v in headers.items()}
+        proto = lowered.get("x-forwarded-proto", scheme).split(",")[0].strip()
+        host = lowered.get("x-forwarded-host") or lowered.get("host") or "127.0.0.1"
+        return f"{proto}://{host.split(',')[0].strip()}/"
+
+    def base_url_for(self, request: Request) -> str:
+        """The public base URL for ``request`` (``settings.base_url`` wins)."""
+        return self.settings.base_url or str(request.base_url)
+
+    def answer_json(self, answer: Answer, base_url: str) -> dict:
+        """``answer.to_dict()`` plus a ``url`` per citation pointing at its sentence in the article view."""
+        linker = Linker(base_url, self.page_linker.first_doc)
+        data = answer.to_dict()
+        for citation, item in zip(answer.citations, data["citations"]):
+            item["url"] = linker.citation(citation)
+        return data
