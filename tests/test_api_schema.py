@@ -45,6 +45,7 @@ def assert_json_error(response: httpx.Response, status: int, match: str = "") ->
     return body
 
 
+@pytest.mark.slow
 def test_schemathesis_finds_no_failure_on_the_json_routes(server, tmp_path):
     config = tmp_path / "schemathesis.toml"
     config.write_text(SCHEMATHESIS_CONFIG)

@@ -313,6 +313,7 @@ def test_cli_exits_2_when_input_cannot_be_read(cli_env, tmp_path, name, content,
     assert not (tmp_path / "a.jsonl").exists() and result.stdout == b""
 
 
+@pytest.mark.slow
 def test_cli_bad_rows_exit_0_or_1_with_strict(engine, cli_env, tmp_path):
     questions = tmp_path / "q.txt"
     questions.write_text(f"{Q1}\n\x00\n{BIG_LINE}\n{Q2}\n", encoding="utf-8")
@@ -327,6 +328,7 @@ def test_cli_bad_rows_exit_0_or_1_with_strict(engine, cli_env, tmp_path):
     assert len(entries[0]["citations"]) == 2
 
 
+@pytest.mark.slow
 def test_cli_stdin_to_stdout_exits_0_with_bad_rows(engine, cli_env):
     stdin = f"\ufeff{Q1}\r\n# skipped\r\n\x01\r\n{Q2}\r\n".encode("utf-8")
     result = run_batch_cli(cli_env, "-", "--out", "-", input=stdin)
@@ -339,6 +341,7 @@ def test_cli_stdin_to_stdout_exits_0_with_bad_rows(engine, cli_env):
     assert "read 3 questions: " in stderr and "Traceback" not in stderr
 
 
+@pytest.mark.slow
 def test_cli_killed_mid_run_leaves_the_old_answers_intact(engine, cli_env, tmp_path):
     questions = tmp_path / "many.txt"
     questions.write_text("".join(f"{Q1} Case {i}.\n" for i in range(40_000)), encoding="utf-8")

@@ -144,6 +144,7 @@ def _cli(cli_env: dict, questions: Path, out: Path) -> subprocess.Popen:
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
+@pytest.mark.slow
 def test_cli_on_hostile_files_exits_0_or_2_without_a_traceback(engine, cli_env, tmp_path):
     good = json.dumps({"question": Q1})
     files = {  # name: (content, exit code, rows in the answers)

@@ -4,6 +4,8 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 
 def run(cli_env, *args, env_extra=None):
     env = dict(cli_env, **(env_extra or {}))
@@ -27,6 +29,7 @@ def test_help_does_not_import_torch(cli_env):
     assert out.strip() == "False False"
 
 
+@pytest.mark.slow
 def test_ask_prints_answer_and_citations(cli_env, engine):
     result = run(cli_env, "ask", "What did the Carnegie Endowment call on states to do?")
     assert result.returncode == 0, result.stderr
@@ -34,6 +37,7 @@ def test_ask_prints_answer_and_citations(cli_env, engine):
     assert "[1] paragraph" in result.stdout
 
 
+@pytest.mark.slow
 def test_ask_json_with_history(cli_env, engine):
     result = run(cli_env, "ask", "When was that meeting held?", "--history", "What did the G20 meeting warn about?",
                  "--json", "-k", "2")
@@ -66,6 +70,7 @@ def test_missing_model_exits_1_with_one_line(cli_env, tmp_path):
     assert "does not exist" in result.stderr and "Traceback" not in result.stderr
 
 
+@pytest.mark.slow
 def test_index_command_rebuilds_and_reports(cli_env, tmp_path):
     result = run(cli_env, "index", "--index", str(tmp_path / "idx"))
     assert result.returncode == 0, result.stderr
@@ -73,6 +78,7 @@ def test_index_command_rebuilds_and_reports(cli_env, tmp_path):
     assert (tmp_path / "idx" / "CURRENT").is_file()
 
 
+@pytest.mark.slow
 def test_eval_command_prints_metrics(cli_env, engine):
     result = run(cli_env, "eval", "--json", "--set", "tests/eval/questions.jsonl")
     assert result.returncode == 0, result.stderr
@@ -80,6 +86,7 @@ def test_eval_command_prints_metrics(cli_env, engine):
     assert metrics["items"] >= 60 and metrics["rank1"] > 0.5
 
 
+@pytest.mark.slow
 def test_eval_command_scores_sets_side_by_side(cli_env, engine):
     result = run(cli_env, "eval", "-s", "tests/eval/holdout-b.jsonl", "-s", "tests/eval/typed.jsonl")
     assert result.returncode == 0, result.stderr

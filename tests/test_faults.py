@@ -26,6 +26,7 @@ while True:
 """
 
 
+@pytest.mark.slow
 def test_killed_saves_never_break_the_live_index(engine, corpus_dir, tmp_path, cli_env):
     index = tmp_path / "index"
     shutil.copytree(engine.index_dir, index)
@@ -45,6 +46,7 @@ def test_killed_saves_never_break_the_live_index(engine, corpus_dir, tmp_path, c
     assert reloaded.ask("Who wrote the article?").citations
 
 
+@pytest.mark.slow
 def test_leftover_temp_builds_are_cleaned_by_the_next_build(engine, corpus_dir, tmp_path):
     index = tmp_path / "index"
     shutil.copytree(engine.index_dir, index)
@@ -60,6 +62,7 @@ def test_leftover_temp_builds_are_cleaned_by_the_next_build(engine, corpus_dir, 
         sorted([live, (index / POINTER).read_text()])
 
 
+@pytest.mark.slow
 def test_corpus_deleted_while_running_keeps_answering(engine, tmp_path):
     corpus = tmp_path / "corpus"
     shutil.copytree(engine.corpus_dir, corpus)
@@ -71,6 +74,7 @@ def test_corpus_deleted_while_running_keeps_answering(engine, tmp_path):
     assert live.ask("What did the G20 meeting warn about?").answerable
 
 
+@pytest.mark.slow
 def test_unwritable_index_location_serves_from_memory(engine, corpus_dir, tmp_path, caplog):
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
@@ -80,6 +84,7 @@ def test_unwritable_index_location_serves_from_memory(engine, corpus_dir, tmp_pa
     assert live.ask("Who wrote the article?").citations
 
 
+@pytest.mark.slow
 def test_foreign_manifest_is_rebuilt_not_served(engine, corpus_dir, tmp_path, caplog):
     index = tmp_path / "index"
     shutil.copytree(engine.index_dir, index)

@@ -42,6 +42,7 @@ def test_reload_uses_saved_index_without_rebuilding(engine, corpus_dir, caplog):
 
 
 @pytest.mark.parametrize("damage", ["truncate_faiss", "garbage_meta", "delete_arrays", "garbage_pointer"])
+@pytest.mark.slow
 def test_corrupt_index_is_rebuilt_with_one_line(engine, corpus_dir, fresh_index, damage, caplog):
     build = _build_dir(fresh_index)
     if damage == "truncate_faiss":
@@ -62,6 +63,7 @@ def test_corrupt_index_is_rebuilt_with_one_line(engine, corpus_dir, fresh_index,
     load_index(fresh_index, rebuilt.data.build_key)  # the rebuilt index is valid on disk
 
 
+@pytest.mark.slow
 def test_changed_corpus_makes_index_stale(engine, tmp_path, fresh_index):
     corpus = tmp_path / "corpus"
     shutil.copytree(engine.corpus_dir, corpus)

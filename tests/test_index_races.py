@@ -105,6 +105,7 @@ def test_current_naming_anything_but_a_build_inside_is_corrupt(engine, tmp_path,
         load_index(index, engine.data.build_key)
 
 
+@pytest.mark.slow
 def test_current_as_an_absolute_path_to_a_real_build_is_not_served(engine, corpus_dir, tmp_path, caplog):
     index = tmp_path / "index"
     shutil.copytree(engine.index_dir, index)
@@ -125,6 +126,7 @@ def test_current_as_an_absolute_path_to_a_real_build_is_not_served(engine, corpu
     assert (index / (index / POINTER).read_text()).parent == index
 
 
+@pytest.mark.slow
 def test_current_as_a_folder_is_rebuilt_once_without_orphans(engine, corpus_dir, tmp_path, caplog):
     index = tmp_path / "index"
     shutil.copytree(engine.index_dir, index)

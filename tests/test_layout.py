@@ -111,6 +111,7 @@ def fresh_python(code: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=ROOT, timeout=120)
 
 
+@pytest.mark.slow
 def test_every_module_imports_alone_in_a_fresh_interpreter():
     # One interpreter per module would take a minute (Gradio and FastAPI alone take seconds); each module is
     # imported in a child process that forks from one that has imported nothing of qa, so each starts fresh.

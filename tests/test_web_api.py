@@ -287,6 +287,7 @@ def test_token_never_reaches_the_access_log():
 
 # -- Gradio endpoints -------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_gradio_client_calls_the_named_ask_endpoint(server, locked):
     from gradio_client import Client
 

@@ -64,6 +64,7 @@ def test_several_chat_users_are_served_at_once(server, engine, monkeypatch):
         assert "qa-card" in str(history[1]["content"])
 
 
+@pytest.mark.slow
 def test_full_queue_answers_busy_try_again(engine, monkeypatch):
     """One event at a time and one waiting: a third caller is told the queue is full, at once."""
     release, entered = threading.Event(), threading.Event()
