@@ -1,4 +1,4 @@
-"""The web side's one path to the engine: :class:`WebService` checks a request's limits and asks through the gate."""
+"""The web side's one path to the engine: :class:`WebService` checks a request's limits and asks (or answers a file) through the gate."""
 from __future__ import annotations
 
 import threading
@@ -10,6 +10,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
 from ..answer import Answer
+from ..batch import BatchSummary, QuestionFile, answer_file
 from ..config import MAX_TOP_K
 from ..question import QuestionError, clean_question
 from .guards import Gate
@@ -101,6 +102,28 @@ class WebService:
         except (ApiError, QuestionError) as exc:
             raise gr.Error(str(exc), print_exception=False) from None
         return body.question, body.history, body.top_k
+
+    def ask_from_chat(self, question: str, history: list[str]) -> Answer:
+        """The chat page's call: the shared engine through the gate, without :meth:`check`'s limits (the engine
+        answers an over-long message from its first 2,000 characters, with a note; the page keeps the history
+        to ``max_history``).
+
+        Raises:
+            QuestionError: empty question.
+            Busy: too many requests at once.
+        """
+        with self.gate.slot():
+            return self._engine_ask(question, history, None)
+
+    def answer_file(self, source: QuestionFile, out: Path, **options) -> BatchSummary:
+        """:func:`qa.batch.answer_file` with the shared engine, through the gate (one slot for the whole file).
+
+        Raises:
+            BatchError: the file cannot be read or has too many questions.
+            Busy: too many requests at once.
+        """
+        with self.gate.slot():
+            return answer_file(self.engine, source, out, **options)
 
     def _ask_in_slot(self, question: str, history: list[str], top_k: int | None) -> Answer:
         with self.gate.running_slot():

@@ -3,7 +3,7 @@
 Gradio endpoints (for ``gradio_client``): ``/ask`` (question, history, top_k -> answer
 object), ``/batch`` (questions file, format, top_k -> answers file, summary) and ``/chat``
 (the page's own chat event; undocumented). All of them call the one shared engine through
-the web app's :class:`~qa.web.guards.Gate`.
+:class:`~qa.web.service.WebService` and its :class:`~qa.web.guards.Gate`.
 """
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 import gradio as gr
 
-from ..batch import INPUT_FORMATS, BatchError, QuestionFile, answer_file, open_questions
+from ..batch import INPUT_FORMATS, BatchError, QuestionFile, open_questions
 from ..question import QuestionError, clean_question
 from .guards import Busy
 from .pages import ARTICLE_CSS, CARD_CSS, FONT_STACK, LINK_COLOUR, MUTED_COLOUR
@@ -330,8 +330,7 @@ def build_blocks(ctx: "WebService") -> gr.Blocks:
             gr.Warning(capitalised(str(exc)))
             return message, chat, questions
         try:
-            with ctx.gate.slot():
-                answer = engine.ask(message, history=questions, top_k=settings.top_k)
+            answer = ctx.ask_from_chat(message, questions)
         except Busy:
             raise gr.Error(BUSY_MESSAGE) from None
         chat.append({"role": "user", "content": question_html(message)})
@@ -350,8 +349,7 @@ def build_blocks(ctx: "WebService") -> gr.Blocks:
         chat, questions = [], []
         for question in asked:
             try:
-                with ctx.gate.slot():
-                    answer = engine.ask(question, history=questions, top_k=settings.top_k)
+                answer = ctx.ask_from_chat(question, questions)
             except (QuestionError, Busy):
                 continue
             chat += [{"role": "user", "content": question_html(question)},
@@ -399,8 +397,7 @@ def build_blocks(ctx: "WebService") -> gr.Blocks:
             base = ctx.base_url_from_headers(dict(request.headers) if request else {})
             try:
                 source = NamedQuestions.of(open_questions(questions), shown)
-                with ctx.gate.slot():
-                    summary = answer_file(engine, source, out_path, top_k=int(top_k), base_url=base,
+                summary = ctx.answer_file(source, out_path, top_k=int(top_k), base_url=base,
                                           max_questions=settings.max_batch_questions)
             except BatchError as exc:  # unreadable file, too many questions: say so without server paths
                 raise gr.Error(esc(str(exc).replace(str(questions), shown))) from None
