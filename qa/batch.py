@@ -17,7 +17,6 @@ from .batch_read import (INPUT_FORMATS, STDIO, BatchError, BatchInputError, Batc
 from .batch_write import (_WRITERS, OUTPUT_FORMATS, BatchSummary, _append_stream, _atomic_stream, answered_ids,
                           check_base_url, markdown_escape, output_path)
 from .config import DEFAULT_TOP_K, MAX_TOP_K
-from .question import QuestionError, clean_question
 
 if TYPE_CHECKING:
     import argparse
@@ -74,19 +73,19 @@ def stop_on_signals():
 # -- answering --------------------------------------------------------------------------------
 
 def _answer_chunk(engine: "Engine", rows: list[Row], top_k: int) -> list["Answer | None"]:
-    """One answer per row (None for a bad row), from a single ``ask_many`` call."""
-    good = []
-    for row in rows:
-        if row.error is None:
-            try:
-                clean_question(row.question)
-            except QuestionError:
-                row.error = f"{row.where}: empty question"
-                continue
-            good.append(row)
-    answers = iter(engine.ask_many([r.question for r in good], [r.history for r in good], top_k=top_k,
+    """One answer per row (None for a bad row, whose ``error`` is then set), from a single ``ask_many`` call."""
+    from .engine import QuestionFailure   # loaded already: the engine answering is its
+
+    good = [row for row in rows if row.error is None]
+    results = iter(engine.ask_many([r.question for r in good], [r.history for r in good], top_k=top_k,
                                    ids=[r.id for r in good]) if good else [])
-    return [None if row.error else next(answers) for row in rows]
+    out = []
+    for row in rows:
+        result = None if row.error else next(results)
+        if isinstance(result, QuestionFailure):
+            row.error, result = f"{row.where}: {result.error}", None
+        out.append(result)
+    return out
 
 
 def _progress_bar(total: int | None, seen: int):

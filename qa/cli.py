@@ -187,15 +187,14 @@ def format_answer(answer) -> str:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    from .question import QuestionError, clean_question
+    from .question import QuestionError
 
+    engine = load_engine(args)
     try:
-        clean_question(args.question)
+        answer = engine.ask(args.question, history=args.history, top_k=args.top_k)
     except QuestionError as exc:
         print(f"qa: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    engine = load_engine(args)
-    answer = engine.ask(args.question, history=args.history, top_k=args.top_k)
     for note in answer.notes:
         print(f"qa: note: {note}", file=sys.stderr)
     if args.json:

@@ -7,7 +7,6 @@ import numpy as np
 
 from .index import IndexData
 from .lexical import BM25, terms
-from .specifics import specific_words
 from .structure import asks, sentence_roles
 
 
@@ -19,7 +18,7 @@ class Query:
     ``vector`` is the question's unit vector; ``tokens`` its unit token vectors
     (without ``[CLS]``/``[SEP]``); ``terms`` its stemmed words and ``context_terms``
     those of the earlier question(s) a follow-up refers to; ``topics`` what it asks
-    about besides the subject (see :func:`qa.structure.question_topics`); ``asks`` its
+    about besides the subject (see :func:`qa.analysis.question_topics`); ``asks`` its
     kind ("why", "what", ...; see :func:`qa.structure.asks`).
     """
 
@@ -120,7 +119,6 @@ class Retriever:
         sentence_terms = [terms(s.text) for s in data.sentences]
         self.bm25 = BM25(sentence_terms)
         self._term_sets = [frozenset(t) for t in sentence_terms]
-        self._lower_text = " ".join(s.text.lower() for s in data.sentences)
         # Units grouped by sentence, for a per-sentence max with one reduceat.
         self._unit_order = np.argsort(data.unit_sentence, kind="stable")
         self._unit_starts = np.searchsorted(data.unit_sentence[self._unit_order], np.arange(len(data.sentences)))
@@ -144,26 +142,6 @@ class Retriever:
                            for s in data.sentences if self.is_question[s.id]}
         self._asks = {sid: asks(data.sentences[sid].text) for sid in self._followers}
         self._adjustments: dict[frozenset[str], np.ndarray] = {}
-
-    def unknown_names(self, question: str) -> list[str]:
-        """Words of ``question`` naming something specific (see :func:`qa.specifics.looks_specific`:
-        numbers, acronyms, names in any case) that the corpus never uses.
-
-        A question about a name or a year the article never mentions ("What did the US
-        do to Huawei?", "... in 2020?", "what did putin say") is not answered by it, however close the topic.
-
-        Example:
-            >>> engine.retriever.unknown_names("What sanctions did the US impose on Huawei in 2019?")
-            ['Huawei', '2019']
-        """
-        return [w for w in specific_words(question) if not self._mentions(w)]
-
-    def _mentions(self, word: str) -> bool:
-        """Whether the corpus uses ``word``: verbatim, as a dotted acronym ("US" as "U.S."), or by stem."""
-        lowered = word.lower().removesuffix("’s").removesuffix("'s")
-        if lowered in self._lower_text or (word.isupper() and ".".join(lowered) + "." in self._lower_text):
-            return True
-        return any(t in self.bm25.idf for t in terms(lowered))
 
     def lexical_scores(self, query: Query) -> np.ndarray:
         """BM25 share of every sentence for ``query``: shape ``(n_sentences,)``, values 0..1."""

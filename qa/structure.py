@@ -1,4 +1,4 @@
-"""Page structure: which sentences are an article's deck and byline, and which questions ask about them."""
+"""Page structure: which sentences are an article's deck, byline, bios, conclusion and own questions."""
 from __future__ import annotations
 
 import re
@@ -25,44 +25,6 @@ _BIO = re.compile(
     r"^(?:(?:Dr|Prof|Professor|Captain|Capt|Col|Colonel|Maj|Major|Lt|Gen|General|Mr|Ms|Mrs|Sir)\.?\s+)?"
     r"(?:[A-Z][\w’'.-]*\s+){1,4}(?:is|was|are|were)\s+(?:a|an|the|currently|now|former|formerly)\b")
 _VIEWS = re.compile(r"\b(views|opinions)\b.*\b(authors?|writers?)\b", re.IGNORECASE)
-
-# "Who wrote this?", but not "Who wrote Pride and Prejudice?".
-_AUTHORS = (r"\bwho (wrote|writes|authored|penned|is behind|are behind)( (it|this|that))?\W*$|"
-            r"\bwho (wrote|writes|authored|penned|is behind|are behind) (this|the|that) "
-            r"(article|piece|story|text|essay|analysis|commentary|op-ed)\b|^\W*(the )?(authors?|writers?)\W*$|"
-            r"\b(was|is) (it|this|that|the "
-            r"(article|piece|story|text|essay|analysis|commentary)) written by\b|\bby-?line\b|"
-            r"\bwho (is|are|were) the (authors?|writers?)\b|\bpeople who wrote\b|"
-            r"\b(authors?|writers?) of (this|the) (article|piece|story|text|essay|analysis|commentary)\b|"
-            r"\b(name|names) of the (authors?|writers?)\b|\b(about|on) the (authors?|writers?)\b|"
-            r"\b(authors?|writers?)[’']?s?[’']? (backgrounds?|credentials|jobs?|roles?|positions?|affiliations?|"
-            r"employers?|titles?|professions?|occupations?)\b|\bwhere do (the )?(authors?|writers?) work\b")
-_QUESTION_TOPICS = {
-    "deck": re.compile(
-        r"\b(sub-?\s?headlines?|sub-?\s?titles?|sub-?\s?heads?|sub-?\s?headings?|taglines?|tag line|deck|"
-        r"standfirst|strap-?\s?lines?|teaser|blurb|summary line|dek)\b|"
-        r"\b(text|line|sentence|words?) (under|below|beneath) the (title|headline|heading)\b|"
-        # the deck is the article's summary: "What is the main argument?", "Sum it up"
-        r"\b(main|central|key|overall|core|big) (argument|point|thesis|message|idea|claim|takeaway)s?\b|"
-        r"\b(summary|gist|summari[sz]e|sum (it|this|up)|in a nutshell|tl;?dr)\b|"
-        r"\bwhat(’s|'s| is) (this|the) (article|piece|story|text|essay|analysis|commentary) (about|arguing)\b",
-        re.IGNORECASE),
-    "conclusion": re.compile(
-        r"\b(conclude[sd]?|conclusions?|concluding|bottom line|final (paragraph|thoughts?|points?|words?)|"
-        r"closing (paragraph|thoughts?|argument)|end of the (article|piece))\b", re.IGNORECASE),
-    "byline": re.compile(_AUTHORS + r"|\bwhose (views|opinions?)\b", re.IGNORECASE),
-    "bio": re.compile(_AUTHORS, re.IGNORECASE),
-    "asked": re.compile(
-        r"\b(what|which) questions?\b|\bquestions? (do|does|did|is|are|was) (the )?(authors?|article|writers?|piece)"
-        r" (pose|raise|ask|posing|raising|asking)|\b(pose|poses|posed|raise|raises|raised|asks?|asked) (a|the)"
-        r" (central |key |main )?question\b|\brhetorical\b", re.IGNORECASE),
-    # "title" alone may be a person's ("What title does she hold?"): only the article's counts.
-    "title": re.compile(
-        r"(?<!sub-)(?<!sub )\bhead-?lines?\b|\b(title|heading) of (the|this) (article|piece|story|page|text|essay)\b|"
-        r"\b(article|piece|story|page)[’']?s? (title|heading)\b|\bwhat(’s|'s| is) the title\b|"
-        r"\bwhat(’s|'s| is) (the|this) (article|piece|story|essay) (called|named|titled)\b", re.IGNORECASE),
-}
-
 
 _WH = re.compile(r"\b(why|what|who|whom|whose|when|where|which|how)\b", re.IGNORECASE)
 _ASKS_REASON = re.compile(r"\b(reasons?|explanations?|explains?|causes?|caused|how come)\b", re.IGNORECASE)
@@ -129,15 +91,3 @@ def title_span(doc: Document) -> Span | None:
     """Where ``doc``'s title first appears in its text (the page's headline), or None."""
     start = doc.text.find(doc.title) if doc.title else -1
     return Span(start, start + len(doc.title)) if start >= 0 else None
-
-
-def question_topics(question: str) -> frozenset[str]:
-    """What ``question`` asks about besides the subject, as a subset of :data:`TOPICS`.
-
-    Example:
-        >>> sorted(question_topics("Who wrote this article?"))
-        ['bio', 'byline']
-        >>> sorted(question_topics("What does the tagline say?"))
-        ['deck']
-    """
-    return frozenset(topic for topic, pattern in _QUESTION_TOPICS.items() if pattern.search(question))

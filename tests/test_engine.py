@@ -89,9 +89,15 @@ def test_ask_many_equals_ask(engine):
         assert a == b
 
 
-def test_ask_many_names_the_bad_position(engine):
-    with pytest.raises(QuestionError, match="question 2: question is empty"):
-        engine.ask_many(["Who wrote the article?", " "])
+def test_ask_many_answers_around_an_empty_question(engine):
+    from qa.engine import QuestionFailure
+
+    good, bad, last = engine.ask_many(["Who wrote the article?", " ", "What did the 2015 agreement bar?"],
+                                      ids=["a", "b", "c"])
+    assert isinstance(bad, QuestionFailure) and bad.to_dict() == {"id": "b", "question": " ", "error": "empty question"}
+    assert good.id == "a" and good.answerable and last.id == "c" and "barred" in last.answer
+    with pytest.raises(QuestionError, match="question is empty"):   # one question alone still raises
+        engine.ask(" ")
 
 
 def test_bm25_edge_cases():
