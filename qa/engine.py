@@ -21,6 +21,7 @@ from .index import (FORMAT_VERSION, IndexCorrupt, IndexData, IndexMissing, Index
 from .question import QuestionError
 from .retrieval import Query, Retriever
 from .spelling import Speller
+from .structure import page_profiles
 
 logger = logging.getLogger(__name__)
 
@@ -120,7 +121,8 @@ class Engine:
         """
         sentences = split_sentences(docs, make_sentence_splitter(docs))
         chunks = make_chunks(docs, sentences, chunking)
-        data = build_index(sentences, chunks, embedder, build_key, progress=progress)
+        data = build_index(sentences, chunks, embedder, build_key, progress=progress,
+                           profiles=page_profiles(sentences, docs))
         if index_dir is not None:
             try:
                 save_index(data, index_dir)
@@ -139,13 +141,16 @@ class Engine:
         """
         return self.reader.analyze(question, history)
 
-    def _embed(self, infos: list[QuestionInfo]) -> tuple[list[QuestionInfo], list[Query]]:
+    def _embed(self, infos: list[QuestionInfo], docs: list[str | None] | None = None
+               ) -> tuple[list[QuestionInfo], list[Query]]:
         """Embed each question's reading and its alternatives in one batch, keeping per question the reading
         whose best sentence is closer (a rare word such as "liken" may be what was meant).
 
         Returns:
-            ``(infos, queries)``: each question with its chosen reading, and its retrieval query.
+            ``(infos, queries)``: each question with its chosen reading, and its retrieval query (limited to
+            its entry of ``docs``, when given).
         """
+        docs = docs or [None] * len(infos)
         readings = [info.reading for info in infos]
         extra = [(i, alt) for i, info in enumerate(infos) for alt in info.alternatives]
         vectors, tokens = self.embedder.encode_with_tokens(
@@ -158,8 +163,8 @@ class Engine:
                     chosen[i], readings[i] = n, alt
         infos = [info if reading is info.reading else info.choose(reading) for info, reading in zip(infos, readings)]
         queries = [Query(vectors[c], tokens[c][1:-1], list(info.reading.terms), list(info.context_terms),
-                         info.topics, info.kind)
-                   for info, c in zip(infos, chosen)]
+                         info.topics, info.kind, doc)
+                   for info, c, doc in zip(infos, chosen, docs)]
         return infos, queries
 
     def make_query(self, question: str, history: list[str] | None = None) -> Query:
@@ -167,7 +172,7 @@ class Engine:
         return self._embed([self.analyze(question, history)])[1][0]
 
     def ask(self, question: str, history: list[str] | None = None, top_k: int | None = None,
-            id: str | None = None) -> Answer:
+            id: str | None = None, doc: str | None = None) -> Answer:
         """Answer one question.
 
         Args:
@@ -175,15 +180,20 @@ class Engine:
             history: earlier questions of the conversation, oldest first. Defaults to none.
             top_k: number of citations. Defaults to 3; at most 20.
             id: the answer's id. Defaults to a hash of the question and history.
+            doc: the id of the one document to answer from (questions about "this article" are then about
+                it). Defaults to None: any document, the best match's being the one in focus.
 
         Returns:
             An :class:`Answer`; ``answerable`` is False when the article does not cover the question.
 
         Raises:
-            QuestionError: the question is empty once cleaned, or ``top_k`` is out of range.
+            QuestionError: the question is empty once cleaned, ``top_k`` is out of range, or ``doc`` is
+                not a document of the corpus.
         """
+        if doc is not None and doc not in self.documents:
+            raise QuestionError(f"no document {doc!r} in the corpus (documents: {', '.join(self.documents)})")
         info = self.analyze(question, history)   # raises for an empty question
-        return self._answer([info], top_k, [id])[0]
+        return self._answer([info], top_k, [id], [doc])[0]
 
     def ask_many(self, questions: list[str], histories: list[list[str]] | None = None,
                  top_k: int | None = None, ids: list[str] | None = None) -> list[Answer | QuestionFailure]:
@@ -220,7 +230,8 @@ class Engine:
             results[position] = answer
         return results
 
-    def _answer(self, infos: list[QuestionInfo], top_k: int | None, ids: list[str | None]) -> list[Answer]:
+    def _answer(self, infos: list[QuestionInfo], top_k: int | None, ids: list[str | None],
+                docs: list[str | None] | None = None) -> list[Answer]:
         """analyze -> embed -> retrieve -> compose, for questions already analysed."""
         started = time.perf_counter()
         top_k = DEFAULT_TOP_K if top_k is None else top_k
@@ -228,7 +239,7 @@ class Engine:
             raise QuestionError(f"top_k must be an integer from 1 to {MAX_TOP_K}, got {top_k!r}")
         if not infos:
             return []
-        infos, queries = self._embed(infos)
+        infos, queries = self._embed(infos, docs)
         hit_lists = self.retriever.search(queries, max(top_k, 3))
         answers = [self.composer.compose(info, hits, self.passages, top_k=top_k, id=id)
                    for info, hits, id in zip(infos, hit_lists, ids)]

@@ -1,8 +1,9 @@
-"""Page structure: which sentences are an article's deck, byline, bios, conclusion and own questions."""
+"""Page structure: each document's deck, byline, bios, conclusion and own questions (its PageProfile)."""
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import asdict, dataclass
 
 import numpy as np
 
@@ -17,13 +18,41 @@ ROLES = ("deck", "conclusion", "byline", "bio", "asked")
 #: What a question can be about besides the subject: the roles above, or the page's headline (``title``).
 TOPICS = (*ROLES, "title")
 
+
+
+@dataclass(frozen=True)
+class TopicRule:
+    """How retrieval treats a question about a page topic: sentences with ``role`` gain ``boost``
+    (in the document in focus only), and when ``answers_directly`` such a sentence answers the
+    question whatever its similarity (``Hit.on_topic``)."""
+
+    role: str
+    boost: float
+    answers_directly: bool = True
+
+
+#: What each page topic of a question (see :func:`qa.analysis.question_topics`) does in retrieval;
+#: "title" ("What is the headline?") cites the deck under it, and the composer quotes the title.
+#: Questions about the authors (``bio``) also score every bio of the document in focus as the row's best.
+TOPIC_RULES = {
+    "deck": TopicRule("deck", 0.3),
+    "conclusion": TopicRule("conclusion", 0.3),
+    "byline": TopicRule("byline", 0.3),
+    "bio": TopicRule("bio", 0.3),
+    "asked": TopicRule("asked", 0.3),
+    "title": TopicRule("deck", 0.3),
+}
+
 #: Longest first paragraph, in words, still read as a deck rather than a lede.
 DECK_MAX_WORDS = 40
 
-# "Captain Adam Greer is an instructor pilot", "Dr. Jane Roe was a fellow ...".
+# "Captain Adam Greer is an instructor pilot", "Dr. Jane Roe was a fellow ...",
+# "Jane Roe and John Doe are researchers at ...".
+_NAMES = r"(?:[A-Z][\w’'.-]*\s+){1,4}"
 _BIO = re.compile(
-    r"^(?:(?:Dr|Prof|Professor|Captain|Capt|Col|Colonel|Maj|Major|Lt|Gen|General|Mr|Ms|Mrs|Sir)\.?\s+)?"
-    r"(?:[A-Z][\w’'.-]*\s+){1,4}(?:is|was|are|were)\s+(?:a|an|the|currently|now|former|formerly)\b")
+    r"^(?:(?:Dr|Prof|Professor|Captain|Capt|Col|Colonel|Maj|Major|Lt|Gen|General|Mr|Ms|Mrs|Sir)\.?\s+)?" + _NAMES
+    + r"(?:(?:is|was|are|were)\s+(?:a|an|the|currently|now|former|formerly)\b|and\s+" + _NAMES
+    + r"(?:are|were)\s+(?:a|an|the|currently|now|former|formerly\b|(?:[\w-]+\s+){1,3}(?:at|of|with|for|in)\b))")
 _VIEWS = re.compile(r"\b(views|opinions)\b.*\b(authors?|writers?)\b", re.IGNORECASE)
 
 _WH = re.compile(r"\b(why|what|who|whom|whose|when|where|which|how)\b", re.IGNORECASE)
@@ -51,40 +80,87 @@ def is_question_sentence(text: str) -> bool:
     return text.rstrip(" ”\"')’").endswith("?")
 
 
-def sentence_roles(sentences: Sequence[Sentence]) -> dict[str, np.ndarray]:
-    """Which sentences are each document's deck, conclusion, byline, author bios and its own questions.
+@dataclass(frozen=True)
+class PageProfile:
+    """The parts of one document's page, found once when the index is built.
+
+    Each role holds the ids (into the index's sentences) of the document's sentences that have it:
+    ``deck`` the one-sentence summary under the headline, ``conclusion`` the last paragraph of the
+    body, ``byline`` the closing paragraph about the authors, ``bio`` its sentences introducing a
+    person, ``asked`` the questions the article asks. ``title`` is where the title (the headline)
+    is in the document's text, as ``[start, end]``, or None.
+    """
+
+    doc: str
+    deck: tuple[int, ...] = ()
+    conclusion: tuple[int, ...] = ()
+    byline: tuple[int, ...] = ()
+    bio: tuple[int, ...] = ()
+    asked: tuple[int, ...] = ()
+    title: tuple[int, int] | None = None
+
+    def to_dict(self) -> dict:
+        """Plain JSON: ``{"doc", "deck", "conclusion", "byline", "bio", "asked", "title"}``."""
+        return {key: list(value) if isinstance(value, tuple) else value for key, value in asdict(self).items()}
+
+    @classmethod
+    def from_dict(cls, raw: dict) -> "PageProfile":
+        """The profile :meth:`to_dict` wrote (raises KeyError/TypeError/ValueError when malformed)."""
+        title = raw.get("title")
+        return cls(str(raw["doc"]), *(tuple(int(i) for i in raw[role]) for role in ROLES),
+                   title=(int(title[0]), int(title[1])) if title is not None else None)
+
+
+def page_profiles(sentences: Sequence[Sentence], docs: Sequence[Document] = ()) -> list[PageProfile]:
+    """One :class:`PageProfile` per document of ``sentences`` (in order of first sentence).
 
     The deck is a document's first paragraph when it is one sentence of at most
     :data:`DECK_MAX_WORDS` words and more paragraphs follow. The byline is the last
     paragraph when its first sentence introduces a person ("Jane Roe is a fellow at
-    ...") or it says whose views these are; its person-introducing sentences are bios.
-    The conclusion is the last paragraph before the byline (or the last, without one).
-
-    Returns:
-        ``{role: mask}`` for every role in :data:`ROLES`; each mask is a float32 array of
-        shape ``(len(sentences),)`` holding 1.0 where the sentence has the role.
+    ...", "Jane Roe and John Doe are ...") or it says whose views these are; its
+    person-introducing sentences are bios. The conclusion is the last paragraph before
+    the byline (or the last, without one). The title's place comes from ``docs``
+    (defaults to none: no title).
     """
-    masks = {role: np.zeros(len(sentences), dtype=np.float32) for role in ROLES}
-    masks["asked"][:] = [is_question_sentence(sentence.text) for sentence in sentences]
-    paragraphs: dict[tuple[str, int], list[Sentence]] = {}
+    paragraphs: dict[str, dict[int, list[Sentence]]] = {}
     for sentence in sentences:
-        paragraphs.setdefault((sentence.doc, sentence.paragraph), []).append(sentence)
-    last = {}
-    for doc, number in paragraphs:
-        last[doc] = max(last.get(doc, 0), number)
-    for (doc, number), members in paragraphs.items():
-        if number == 1 and last[doc] > 2 and len(members) == 1 and len(members[0].text.split()) <= DECK_MAX_WORDS:
-            masks["deck"][members[0].id] = 1.0
-        if number == last[doc] > 1 and (_BIO.match(members[0].text) or _VIEWS.search(members[0].text)):
-            for sentence in members:
-                masks["byline"][sentence.id] = 1.0
-                if _BIO.match(sentence.text):
-                    masks["bio"][sentence.id] = 1.0
-    for doc, final in last.items():
-        body_end = final - 1 if masks["byline"][paragraphs[(doc, final)][0].id] else final
-        for sentence in paragraphs.get((doc, body_end), []) if body_end > 1 else []:
-            masks["conclusion"][sentence.id] = 1.0
+        paragraphs.setdefault(sentence.doc, {}).setdefault(sentence.paragraph, []).append(sentence)
+    by_id = {doc.id: doc for doc in docs}
+    profiles = []
+    for doc, paras in paragraphs.items():
+        last = max(paras)
+        roles: dict[str, list[int]] = {role: [] for role in ROLES}
+        roles["asked"] = [s.id for members in paras.values() for s in members if is_question_sentence(s.text)]
+        first = paras.get(1, [])
+        if 1 in paras and last > 2 and len(first) == 1 and len(first[0].text.split()) <= DECK_MAX_WORDS:
+            roles["deck"].append(first[0].id)
+        closing = paras[last]
+        if last > 1 and (_BIO.match(closing[0].text) or _VIEWS.search(closing[0].text)):
+            roles["byline"] = [s.id for s in closing]
+            roles["bio"] = [s.id for s in closing if _BIO.match(s.text)]
+        body_end = last - 1 if roles["byline"] else last
+        if body_end > 1:
+            roles["conclusion"] = [s.id for s in paras.get(body_end, [])]
+        span = title_span(by_id[doc]) if doc in by_id else None
+        profiles.append(PageProfile(doc, *(tuple(sorted(roles[role])) for role in ROLES),
+                                    title=(span.start, span.end) if span else None))
+    return profiles
+
+
+def role_masks(profiles: Sequence[PageProfile], n_sentences: int) -> dict[str, np.ndarray]:
+    """``{role: mask}`` for every role in :data:`ROLES`: float32 arrays of shape ``(n_sentences,)``
+    holding 1.0 where a sentence has the role in its document's profile."""
+    masks = {role: np.zeros(n_sentences, dtype=np.float32) for role in ROLES}
+    for profile in profiles:
+        for role in ROLES:
+            masks[role][list(getattr(profile, role))] = 1.0
     return masks
+
+
+def sentence_roles(sentences: Sequence[Sentence]) -> dict[str, np.ndarray]:
+    """Which sentences are each document's deck, conclusion, byline, author bios and its own questions
+    (see :func:`page_profiles`), as :func:`role_masks`."""
+    return role_masks(page_profiles(sentences), len(sentences))
 
 
 def title_span(doc: Document) -> Span | None:

@@ -28,7 +28,8 @@ def test_manifest_records_what_it_was_built_from(engine):
     assert key["model"] == "all-MiniLM-L6-v2"
     assert key["chunking"] == {"max_sentences": 2, "overlap": 1}
     assert len(key["corpus_hash"]) == 64
-    assert set(manifest["files"]) == {"units.faiss", "arrays.npz", "meta.json"}
+    assert set(manifest["files"]) == {"units.faiss", "arrays.npz", "meta.json", "profiles.json"}
+    assert manifest["profiles"]["us-china-cyber-relations"]["bios"] == 2
     assert "faiss" in manifest["versions"]
 
 
