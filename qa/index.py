@@ -301,7 +301,7 @@ def _load_build(build: Path, build_key: dict) -> IndexData:
         try:
             old_key = json.loads((build / "manifest.json").read_text(encoding="utf-8")).get("build_key")
         except (OSError, ValueError, AttributeError):
-            raise
+            old_key = build_key
         if old_key != build_key:
             raise IndexStale(f"index in {build.parent} is stale: {describe_change(old_key, build_key)}") from None
         raise
