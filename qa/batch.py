@@ -251,7 +251,7 @@ def run_batch(args: "argparse.Namespace", load_engine: Callable[[], "Engine"]) -
     engine = load_engine()
     try:
         with stop_on_signals():
-            summary = answer_file(engine, source, args.out, top_k=args.top_k, base_url=base_url,
+            summary = answer_file(engine, source, args.out, top_k=args.top_k or engine.settings.top_k, base_url=base_url,
                                   progress=sys.stderr.isatty(), resume=resume)
     except BatchStopped as stop:
         kept = (f"the answers written so far are in {args.out}; run the same command to continue" if resume

@@ -12,8 +12,7 @@ from .abbreviations import Abbreviations
 from .analysis import QuestionInfo, QuestionReader
 from .answer import Answer, Composer, Passages
 from .chunking import make_chunks, make_sentence_splitter, split_sentences, splitter_kind
-from .config import (DEFAULT_TOP_K, MAX_TOP_K, ChunkSettings, resolve_corpus_dir, resolve_index_dir,
-                     resolve_model_name)
+from .config import ChunkSettings, Settings
 from .corpus import Document, corpus_hash, load_corpus
 from .embedding import Embedder
 from .index import (FORMAT_VERSION, IndexCorrupt, IndexData, IndexMissing, IndexStale, build_index,
@@ -57,12 +56,14 @@ class Engine:
 
     def __init__(self, docs: list[Document], data: IndexData, embedder: Embedder,
                  composer: Composer | None = None, retriever: Retriever | None = None,
-                 corpus_dir: Path | None = None, index_dir: Path | None = None) -> None:
+                 corpus_dir: Path | None = None, index_dir: Path | None = None,
+                 settings: Settings | None = None) -> None:
+        self.settings = settings or Settings()
         self.docs = docs
         self.data = data
         self.embedder = embedder
-        self.composer = composer or Composer()
-        self.retriever = retriever or Retriever(data)
+        self.composer = composer or Composer(**dataclasses.asdict(self.settings.answer))
+        self.retriever = retriever or Retriever(data, **dataclasses.asdict(self.settings.retrieval))
         self.corpus_dir = corpus_dir
         self.index_dir = index_dir
         self.titles = {doc.id: doc.title for doc in docs}
@@ -75,26 +76,32 @@ class Engine:
     @classmethod
     def load(cls, corpus: str | os.PathLike | None = None, index: str | os.PathLike | None = None,
              model: str | None = None, chunking: ChunkSettings | None = None,
-             rebuild: bool = False, progress: bool = False) -> "Engine":
+             rebuild: bool = False, progress: bool = False, settings: Settings | None = None) -> "Engine":
         """Load the corpus and its index, building the index when missing, stale or corrupt.
 
         Args:
-            corpus: folder of ``.txt``/``.md`` documents. Defaults to ``$QA_CORPUS_DIR``, else ``corpus/``.
-            index: index folder. Defaults to ``$QA_INDEX_DIR``, else ``index/``.
-            model: sentence-transformers name or path. Defaults to ``$QA_MODEL``, else the packaged
-                all-MiniLM-L6-v2.
-            chunking: sentences per chunk and overlap. Defaults to :class:`ChunkSettings` ().
+            corpus: folder of ``.txt``/``.md`` documents. Defaults to ``settings.corpus_dir``.
+            index: index folder. Defaults to ``settings.index_dir``.
+            model: sentence-transformers name or path. Defaults to ``settings.model``.
+            chunking: sentences per chunk and overlap. Defaults to ``settings.chunking``.
             rebuild: build even when the saved index is current. Defaults to False.
             progress: show a progress bar while embedding a build. Defaults to False.
+            settings: paths, model, top_k, retrieval weights and answer thresholds. Defaults to
+                :meth:`Settings.from_env` (``$QA_CORPUS_DIR``, ``$QA_INDEX_DIR``, ``$QA_MODEL``, ``$QA_TOP_K``,
+                ``$QA_RETRIEVAL_*``, ``$QA_ANSWER_*``; else the project's ``corpus/``, ``index/`` and the
+                packaged all-MiniLM-L6-v2).
 
         Raises:
             qa.corpus.CorpusError: the corpus is missing or unreadable.
             qa.embedding.ModelError: the model cannot be found or loaded.
+            qa.config.SettingsError: an environment variable read for ``settings`` is not valid.
         """
-        corpus_dir, index_dir = resolve_corpus_dir(corpus), resolve_index_dir(index)
-        chunking = chunking or ChunkSettings()
+        settings = (settings or Settings.from_env()).resolved(corpus, index, model)
+        if chunking is not None:
+            settings = dataclasses.replace(settings, chunking=chunking)
+        corpus_dir, index_dir, chunking = settings.corpus_dir, settings.index_dir, settings.chunking
         docs = load_corpus(corpus_dir)
-        embedder = Embedder(resolve_model_name(model))
+        embedder = Embedder(settings.model)
         embedder.model  # load now: a missing model is reported before any work
         build_key = {"format": FORMAT_VERSION, "corpus_hash": corpus_hash(docs), "model": embedder.name,
                      "chunking": dataclasses.asdict(chunking), "splitter": splitter_kind()}
@@ -108,7 +115,7 @@ class Engine:
                 logger.warning("%s; rebuilding", exc)
         if data is None:
             data = cls.build(docs, embedder, chunking, build_key, index_dir, progress)
-        engine = cls(docs, data, embedder, corpus_dir=corpus_dir, index_dir=index_dir)
+        engine = cls(docs, data, embedder, corpus_dir=corpus_dir, index_dir=index_dir, settings=settings)
         embedder.encode(["warm up"])
         return engine
 
@@ -178,7 +185,7 @@ class Engine:
         Args:
             question: the user's question (control characters are stripped, over 2,000 characters cut).
             history: earlier questions of the conversation, oldest first. Defaults to none.
-            top_k: number of citations. Defaults to 3; at most 20.
+            top_k: number of citations. Defaults to ``settings.top_k`` (3); at most ``settings.max_top_k`` (20).
             id: the answer's id. Defaults to a hash of the question and history.
             doc: the id of the one document to answer from (questions about "this article" are then about
                 it). Defaults to None: any document, the best match's being the one in focus.
@@ -202,7 +209,7 @@ class Engine:
         Args:
             questions: the questions.
             histories: one history list per question (oldest first). Defaults to no history.
-            top_k: citations per answer. Defaults to 3; at most 20.
+            top_k: citations per answer. Defaults to ``settings.top_k`` (3); at most ``settings.max_top_k`` (20).
             ids: one id per question. Defaults to hashes of question and history.
 
         Returns:
@@ -234,9 +241,9 @@ class Engine:
                 docs: list[str | None] | None = None) -> list[Answer]:
         """analyze -> embed -> retrieve -> compose, for questions already analysed."""
         started = time.perf_counter()
-        top_k = DEFAULT_TOP_K if top_k is None else top_k
-        if not isinstance(top_k, int) or not 1 <= top_k <= MAX_TOP_K:
-            raise QuestionError(f"top_k must be an integer from 1 to {MAX_TOP_K}, got {top_k!r}")
+        top_k = self.settings.top_k if top_k is None else top_k
+        if not isinstance(top_k, int) or not 1 <= top_k <= self.settings.max_top_k:
+            raise QuestionError(f"top_k must be an integer from 1 to {self.settings.max_top_k}, got {top_k!r}")
         if not infos:
             return []
         infos, queries = self._embed(infos, docs)
@@ -256,7 +263,8 @@ class Engine:
         Raises:
             qa.corpus.CorpusError: the corpus is now missing or unreadable.
         """
-        return Engine.load(corpus=self.corpus_dir, index=self.index_dir, model=self.embedder.name)
+        return Engine.load(corpus=self.corpus_dir, index=self.index_dir, model=self.embedder.name,
+                           settings=self.settings)
 
     # -- facts for front ends -----------------------------------------------------------------
 

@@ -6,7 +6,8 @@ import pytest
 
 from qa import QuestionError
 from qa.answer import has_answer_type
-from qa.evaluation import DEFAULT_EVAL_SET, evaluate, load_eval_set
+from qa.cli import EVAL_DIR
+from qa.evaluation import evaluate, load_eval_set
 from qa.lexical import BM25, terms
 
 
@@ -124,7 +125,7 @@ FLOORS = {
 
 @pytest.mark.parametrize("name", sorted(FLOORS))
 def test_evaluation_sets_meet_floors(engine, name):
-    metrics = evaluate(engine, load_eval_set(DEFAULT_EVAL_SET.with_name(f"{name}.jsonl")))["metrics"]
+    metrics = evaluate(engine, load_eval_set(EVAL_DIR / f"{name}.jsonl"))["metrics"]
     for metric, floor in FLOORS[name].items():
         assert metrics[metric] >= floor, (name, metric, metrics[metric])
     assert metrics["median_top_citation_chars"] <= 400
