@@ -214,8 +214,8 @@ class Retriever:
 
         The sentences after each question the article asks take at least its score in the rows
         asking the same kind of question ("why" for "why"); then each row gets the adjustment
-        for its topics in its document in ``focus``; rows asking about the authors score every
-        author bio of that document as the row's best.
+        for its topics in its document in ``focus``; for a topic whose rule says ``all_best`` (the
+        authors' bios), every sentence of that role in that document scores as the row's best.
 
         Returns:
             Boolean array of the same shape: where a sentence has a role its row asks about.
@@ -230,10 +230,12 @@ class Retriever:
         adjusted = [self._topic_adjustment(q.topics, int(doc)) for q, doc in zip(queries, focus)]
         fused += np.stack([adjust for adjust, _ in adjusted])
         for row, q in enumerate(queries):
-            if "bio" in q.topics:
-                bios = np.flatnonzero(self.roles["bio"] * (self._sentence_doc == focus[row]))
-                if bios.size:
-                    fused[row, bios] = fused[row].max()
+            for topic in sorted(q.topics & self.topic_rules.keys()):
+                rule = self.topic_rules[topic]
+                if rule.all_best:
+                    ids = np.flatnonzero(self.roles[rule.role] * (self._sentence_doc == focus[row]))
+                    if ids.size:
+                        fused[row, ids] = fused[row].max()
         return np.stack([direct for _, direct in adjusted])
 
     def _topic_adjustment(self, topics: frozenset[str], doc: int) -> tuple[np.ndarray, np.ndarray]:

@@ -23,22 +23,23 @@ TOPICS = (*ROLES, "title")
 @dataclass(frozen=True)
 class TopicRule:
     """How retrieval treats a question about a page topic: sentences with ``role`` gain ``boost``
-    (in the document in focus only), and when ``answers_directly`` such a sentence answers the
-    question whatever its similarity (``Hit.on_topic``)."""
+    (in the document in focus only); when ``answers_directly`` such a sentence answers the question
+    whatever its similarity (``Hit.on_topic``); when ``all_best`` every such sentence scores as the
+    row's best ("Who wrote this?" names every author)."""
 
     role: str
     boost: float
     answers_directly: bool = True
+    all_best: bool = False
 
 
 #: What each page topic of a question (see :func:`qa.analysis.question_topics`) does in retrieval;
 #: "title" ("What is the headline?") cites the deck under it, and the composer quotes the title.
-#: Questions about the authors (``bio``) also score every bio of the document in focus as the row's best.
 TOPIC_RULES = {
     "deck": TopicRule("deck", 0.3),
     "conclusion": TopicRule("conclusion", 0.3),
     "byline": TopicRule("byline", 0.3),
-    "bio": TopicRule("bio", 0.3),
+    "bio": TopicRule("bio", 0.3, all_best=True),
     "asked": TopicRule("asked", 0.3),
     "title": TopicRule("deck", 0.3),
 }
