@@ -80,6 +80,22 @@ def test_other_model_in_manifest_is_stale(engine, fresh_index):
         load_index(fresh_index, dict(engine.data.build_key, model="another-model"))
 
 
+def test_an_index_of_the_previous_format_is_stale_not_corrupt(engine, fresh_index):
+    build = _build_dir(fresh_index)   # format 2 had no page profiles
+    (build / "profiles.json").unlink()
+    manifest = json.loads((build / "manifest.json").read_text())
+    manifest["build_key"]["format"] = 2
+    (build / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(IndexStale, match=r"format changed \(2 -> 3\)"):
+        load_index(fresh_index, engine.data.build_key)
+
+
+def test_a_missing_profiles_file_of_a_current_index_is_corrupt(engine, fresh_index):
+    (_build_dir(fresh_index) / "profiles.json").unlink()
+    with pytest.raises(IndexCorrupt, match="profiles.json is missing"):
+        load_index(fresh_index, engine.data.build_key)
+
+
 def test_truncated_file_is_reported_as_corrupt(engine, fresh_index):
     build = _build_dir(fresh_index)
     (build / "meta.json").write_bytes((build / "meta.json").read_bytes()[:100])
