@@ -64,12 +64,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _setup(verbose: bool) -> None:
-    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-    os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    from qa.config import configure_environment
+
+    configure_environment()   # offline, no telemetry, passive OpenMP threads: before torch or Gradio load
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="app: %(message)s",
                         stream=sys.stderr)
     for noisy in ("sentence_transformers", "transformers", "faiss", "httpx", "huggingface_hub", "gradio"):

@@ -30,8 +30,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+from qa.config import configure_environment  # noqa: E402  (after the path is set)
+
+configure_environment()   # offline, quiet, OpenMP threads that do not spin
 
 TEMPLATES = (
     "What does the article say about {}?",

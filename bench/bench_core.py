@@ -6,7 +6,6 @@ shifts both sides alike.
 """
 from __future__ import annotations
 
-import os
 import statistics
 import subprocess
 import sys
@@ -16,8 +15,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+from qa.config import configure_environment  # noqa: E402  (after the path is set)
+
+configure_environment()   # offline, quiet, OpenMP threads that do not spin
 
 QUESTIONS = [
     "What did the 2015 agreement bar?",

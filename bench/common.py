@@ -4,15 +4,19 @@ from __future__ import annotations
 import itertools
 import json
 import socket
+import sys
 import threading
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from qa.config import PROCESS_ENVIRONMENT  # noqa: E402  (after the path is set)
+
 QUESTIONS = ROOT / "tests" / "eval" / "questions.jsonl"
-#: Environment for servers started by a benchmark: nothing may call out to the internet.
-ENV = {"HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_DISABLE_TELEMETRY": "1",
-       "TOKENIZERS_PARALLELISM": "false"}
+#: Environment for servers started by a benchmark: nothing may call out to the internet (see
+#: :func:`qa.config.configure_environment`).
+ENV = dict(PROCESS_ENVIRONMENT)
 
 
 def free_port() -> int:

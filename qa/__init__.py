@@ -1,16 +1,25 @@
 """Question answering over a news article with cited passages: ``from qa import Engine``."""
 from __future__ import annotations
 
-__all__ = ["Engine", "Answer", "Citation", "QuestionError"]
+__all__ = ["Engine", "Answer", "Citation", "QuestionError", "QuestionFailure", "QuestionInfo", "Settings",
+           "configure_environment"]
 __version__ = "0.1.0"
 
 
 def __getattr__(name: str):
     # Lazy: importing ``qa`` (e.g. for ``python -m qa --help``) loads no numpy, torch or model.
-    if name == "Engine":
-        from .engine import Engine
+    if name in ("Engine", "QuestionFailure"):
+        from . import engine
 
-        return Engine
+        return getattr(engine, name)
+    if name == "QuestionInfo":
+        from .analysis import QuestionInfo
+
+        return QuestionInfo
+    if name in ("Settings", "configure_environment"):
+        from . import config
+
+        return getattr(config, name)
     if name in ("Answer", "Citation"):
         from . import answer
 

@@ -4,15 +4,20 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, fields, is_dataclass, replace
 
+import hashlib
+import logging
+
+from .analysis import QuestionInfo, name_words
 from .chunking import Chunk, Sentence
+from .corpus import Document
 from .retrieval import Hit
+from .structure import title_span
+
+logger = logging.getLogger(__name__)
 
 NOT_COVERED = "The article does not cover this question."
 
-# Expected answer types: a "when" question needs a time in its answer, a "how many"
-# question a quantity. An answer sentence without one does not answer it.
-_ASKS_TIME = re.compile(r"^\s*(when\b|(in |during )?(what|which) (year|month|day|date|decade)\b)", re.IGNORECASE)
-_ASKS_COUNT = re.compile(r"^\s*how (many|much)\b", re.IGNORECASE)
+# An answer to a "when" question holds a time, to a "how many" question a quantity.
 _TIME = re.compile(
     r"\b(1[5-9]\d\d|20\d\d|january|february|march|april|may|june|july|august|september|october|"
     r"november|december|spring|summer|autumn|fall|winter|year|years|month|months|week|weeks|day|days|"
@@ -23,30 +28,8 @@ _COUNT = re.compile(
     r"\b(?!(?:1[5-9]|20)\d\d\b)\d+(?:[.,]\d+)*\b|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozens?|hundreds?|"
     r"thousands?|millions?|billions?|trillions?|several|percent|half)\b",
     re.IGNORECASE)
-
-
-_ASKS_NAME = re.compile(r"^\s*(who|whom|whose)\b", re.IGNORECASE)
 _NAME_WORD = re.compile(r"[\w’'-]+")
 _CONNECTORS = frozenset({"of", "for", "and", "the", "de"})
-
-
-def expected_answer_type(question: str) -> str | None:
-    """``"time"`` for when-questions, ``"count"`` for how-many/how-much, ``"name"`` for who/whose, else None."""
-    if _ASKS_TIME.search(question):
-        return "time"
-    if _ASKS_COUNT.search(question):
-        return "count"
-    if _ASKS_NAME.search(question):
-        return "name"
-    return None
-
-
-def _words(text: str) -> set[str]:
-    out = set()
-    for word in _NAME_WORD.findall(text.lower().replace("’", "'")):
-        word = word.removesuffix("'s")
-        out.update([word, *word.split("-")])
-    return out
 
 
 def names(text: str) -> list[set[str]]:
@@ -65,12 +48,12 @@ def names(text: str) -> list[set[str]]:
         capitals = sum(ch.isupper() for ch in word)
         is_name = (word[0].isupper() and not start) or capitals >= 2 or (capitals and any(c.isdigit() for c in word))
         if is_name and (not current or not gap.strip(" ")):
-            current |= _words(word)
+            current |= name_words(word)
             pending = 0
         elif is_name:
             if current:
                 found.append(current)
-            current, pending = _words(word), 0
+            current, pending = name_words(word), 0
         elif current and word.lower() in _CONNECTORS and pending < 2 and not gap.strip(" "):
             pending += 1
         else:
@@ -82,19 +65,19 @@ def names(text: str) -> list[set[str]]:
     return found
 
 
-def has_answer_type(text: str, kind: str | None, question: str = "") -> bool:
+def has_answer_type(text: str, kind: str | None, asked_words: frozenset[str] = frozenset()) -> bool:
     """Whether ``text`` holds an expression of ``kind`` (always True for None).
 
-    A ``"name"`` answer must name someone or something the ``question`` does not already name:
-    "Who is the head of the Carnegie Endowment?" is not answered by a sentence about the Endowment.
+    A ``"name"`` answer must name someone or something the question (its ``asked_words``, see
+    :func:`qa.analysis.name_words`; defaults to none) does not already name: "Who is the head of the
+    Carnegie Endowment?" is not answered by a sentence about the Endowment.
     """
     if kind == "time":
         return bool(_TIME.search(text))
     if kind == "count":
         return bool(_COUNT.search(text))
     if kind == "name":
-        asked = _words(question)
-        return any(not (name & asked) for name in names(text))
+        return any(not (name & asked_words) for name in names(text))
     return True
 
 
@@ -184,23 +167,40 @@ def at_answer(citation: Citation, answer: list[Sentence]) -> Citation:
 
 
 @dataclass(frozen=True)
+class Passages:
+    """What answers are quoted from: the documents by id, and the index's chunks and sentences."""
+
+    documents: dict[str, Document]
+    chunks: list[Chunk]
+    sentences: list[Sentence]
+
+
+def answer_id(question: str, context: tuple[str, ...] | list[str] = ()) -> str:
+    """The default answer id: a short hash of the question and the context it was read with."""
+    return hashlib.sha1("\x1f".join([*context, question]).encode("utf-8", "surrogatepass")).hexdigest()[:12]
+
+
+@dataclass(frozen=True)
 class Composer:
-    """Picks the answer sentence(s) from the retrieved chunks and decides whether to abstain.
+    """Builds the :class:`Answer` from the retrieved chunks: picks the answer sentence(s) or abstains.
 
     The answer is the best sentence of the top chunk; the chunk's other sentence
     joins it when it scores within ``pair_margin`` of the best ("the best-supported
     sentence or two"). A best sentence that is the part of the page the question asks
     about (``Hit.on_topic``: the deck for "the subtitle", a bio for "who wrote it")
-    answers it. Otherwise the question counts as not covered when the best sentence's
-    dense similarity is below ``min_similarity`` and it lacks some of the question's
-    content words; when the question names something the corpus never mentions and
-    the similarity is below ``name_similarity``; or when a when/how-many question
-    gets an answer without a time/quantity in it, or a who-question one naming nobody new.
+    answers it; a question about the headline is answered with the title of the best
+    hit's document, quoted from its page. Otherwise the question counts as not covered
+    when the best sentence's dense similarity is below ``min_similarity`` and it lacks
+    some of the question's content words; when the question names something the corpus
+    never mentions and the similarity is below ``name_similarity``; or when a
+    when/how-many question gets an answer without a time/quantity in it, or a
+    who-question one naming nobody new. Each abstention is logged at DEBUG with its rule
+    and numbers.
 
     Usage example:
-        >>> composer = Composer()
-        >>> composer.compose([], chunks=[], sentences=[], titles={})
-        (False, [], [])
+        >>> from qa.analysis import analyze
+        >>> Composer().compose(analyze("What did it bar?"), [], Passages({}, [], [])).answerable
+        False
 
     Args:
         min_similarity: abstain below this cosine similarity of the best sentence (or one
@@ -219,40 +219,92 @@ class Composer:
     pair_margin: float = 0.05
     whole_match_terms: int = 2
 
-    def compose(self, hits: list[Hit], chunks: list[Chunk], sentences: list[Sentence],
-                titles: dict[str, str], unknown_names: list[str] = (),
-                answer_type: str | None = None, question: str = "") -> tuple[bool, list[Sentence], list[Citation]]:
-        """Choose the answer sentences and build the citations for one question.
+    def compose(self, info: QuestionInfo, hits: list[Hit], passages: Passages, top_k: int | None = None,
+                id: str | None = None) -> Answer:
+        """The answer to the question ``info`` from its ``hits`` (best first).
+
+        Args:
+            info: the analysed question.
+            hits: the retrieved chunks, best first.
+            passages: the documents, chunks and sentences the hits point into.
+            top_k: citations kept. Defaults to all of ``hits``.
+            id: the answer's id. Defaults to a hash of the question and its context.
 
         Returns:
-            ``(answerable, answer_sentences, citations)``: citations follow ``hits`` (best
-            first, numbered from 1); ``answer_sentences`` are in reading order, empty when
-            not answerable.
+            An :class:`Answer` with ``latency_ms`` 0 (the engine times the whole call); citations
+            follow ``hits``, numbered from 1; ``answer_spans`` are in reading order.
         """
-        citations = []
-        for n, hit in enumerate(hits, start=1):
-            chunk = chunks[hit.chunk_id]
-            first, best = sentences[chunk.sentence_ids[0]], sentences[hit.best_sentence]
-            citations.append(Citation(n, chunk.doc, titles.get(chunk.doc, chunk.doc), chunk.paragraph,
-                                      first.index, chunk.start, chunk.end, chunk.text, round(hit.score, 4),
-                                      best.index, best.start, best.end))
-        if not hits or not self._supported(hits[0], bool(unknown_names)):
-            return False, [], citations
-        top = hits[0]
-        ids = chunks[top.chunk_id].sentence_ids
-        best_score = max(top.sentence_scores)
-        chosen = [sentences[sid] for sid, score in zip(ids, top.sentence_scores)
-                  if sid == top.best_sentence or score >= best_score - self.pair_margin]
-        if not top.on_topic and not has_answer_type(" ".join(s.text for s in chosen), answer_type, question):
-            return False, [], citations
-        return True, chosen, [at_answer(c, chosen) for c in citations]
+        citations = self._citations(hits, passages)
+        answerable, spans = self._decide(info, hits, passages)
+        if answerable:   # links and highlights point at the sentence that answers, not the passage's first
+            answered = [s for s in (passages.sentences[i] for i in passages.chunks[hits[0].chunk_id].sentence_ids)
+                        if AnswerSpan(s.doc, s.start, s.end) in spans]
+            citations = [at_answer(c, answered) for c in citations]
+        documents = passages.documents
+        return Answer(
+            id=id or answer_id(info.question, info.context),
+            question=info.question,
+            answerable=answerable,
+            answer=(" ".join(documents[s.doc].text[s.start:s.end] for s in spans) if answerable
+                    else not_covered(info.unknown_names)),
+            answer_spans=spans if answerable else [],
+            citations=citations[:top_k] if top_k else citations,
+            latency_ms=0.0,
+            notes=info.all_notes,
+        )
 
-    def _supported(self, hit: Hit, names_unknown: bool) -> bool:
+    @staticmethod
+    def _citations(hits: list[Hit], passages: Passages) -> list[Citation]:
+        out = []
+        for n, hit in enumerate(hits, start=1):
+            chunk = passages.chunks[hit.chunk_id]
+            first, best = passages.sentences[chunk.sentence_ids[0]], passages.sentences[hit.best_sentence]
+            doc = passages.documents.get(chunk.doc)
+            out.append(Citation(n, chunk.doc, doc.title if doc else chunk.doc, chunk.paragraph,
+                                first.index, chunk.start, chunk.end, chunk.text, round(hit.score, 4),
+                                best.index, best.start, best.end))
+        return out
+
+    def _decide(self, info: QuestionInfo, hits: list[Hit], passages: Passages) -> tuple[bool, list[AnswerSpan]]:
+        """``(answerable, answer_spans)`` for the question."""
+        if not hits:
+            logger.debug("abstain: nothing retrieved")
+            return False, []
+        if "title" in info.topics:   # "What is the headline?": the title of the document in focus
+            document = passages.documents.get(passages.chunks[hits[0].chunk_id].doc)
+            span = title_span(document) if document else None
+            if span is not None:
+                return True, [AnswerSpan(document.id, span.start, span.end)]
+        top = hits[0]
+        if not self._supported(top, info):
+            return False, []
+        ids = passages.chunks[top.chunk_id].sentence_ids
+        best_score = max(top.sentence_scores)
+        chosen = [passages.sentences[sid] for sid, score in zip(ids, top.sentence_scores)
+                  if sid == top.best_sentence or score >= best_score - self.pair_margin]
+        if not top.on_topic and not has_answer_type(" ".join(s.text for s in chosen), info.answer_type,
+                                                    info.reading.asked_words):
+            logger.debug("abstain: a %s-question, but the best passage (paragraph %d) holds no %s",
+                         info.answer_type, chosen[0].paragraph, info.answer_type)
+            return False, []
+        return True, [AnswerSpan(s.doc, s.start, s.end) for s in chosen]
+
+    def _supported(self, hit: Hit, info: QuestionInfo) -> bool:
         """Whether ``hit`` is evidence enough to answer: the part of the page asked about, similar
         enough, or it holds every word asked."""
         if hit.on_topic:
             return True
-        if names_unknown:
-            return hit.dense >= self.name_similarity
+        if info.unknown_names:
+            if hit.dense < self.name_similarity:
+                logger.debug("abstain: the question names %s, which the corpus never mentions, and the best "
+                             "similarity %.3f is below name_similarity %.2f",
+                             ", ".join(info.unknown_names), hit.dense, self.name_similarity)
+                return False
+            return True
         whole = hit.asked_terms >= self.whole_match_terms and hit.matched == hit.asked_terms
-        return hit.dense >= self.min_similarity or whole
+        if hit.dense >= self.min_similarity or whole:
+            return True
+        logger.debug("abstain: best similarity %.3f is below min_similarity %.2f and the best sentence holds "
+                     "%d of the question's %d content words", hit.dense, self.min_similarity, hit.matched,
+                     hit.asked_terms)
+        return False

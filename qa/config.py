@@ -1,9 +1,10 @@
-"""Settings in one place: defaults, environment variables and the paths they resolve to."""
+"""Settings in one place: defaults, the environment variables that change them, and the process set-up."""
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
+from typing import Mapping
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -20,6 +21,41 @@ MAX_TOP_K = 20
 ENV_CORPUS = "QA_CORPUS_DIR"
 ENV_INDEX = "QA_INDEX_DIR"
 ENV_MODEL = "QA_MODEL"
+ENV_TOP_K = "QA_TOP_K"
+ENV_BASE_URL = "QA_BASE_URL"
+#: Environment variables read as retrieval weights / answer thresholds: ``QA_RETRIEVAL_<FIELD>`` and
+#: ``QA_ANSWER_<FIELD>`` (upper-case field name), e.g. ``QA_ANSWER_MIN_SIMILARITY=0.45``.
+ENV_RETRIEVAL_PREFIX = "QA_RETRIEVAL_"
+ENV_ANSWER_PREFIX = "QA_ANSWER_"
+
+#: The process environment every entry point sets up before torch or a model loads (existing values win):
+#: nothing tries the network, OpenMP threads do not spin (spinning collapses throughput on shared cores:
+#: 86 vs 498 questions/s measured on a busy 2-core machine), and libraries stay quiet.
+PROCESS_ENVIRONMENT = {
+    "HF_HUB_OFFLINE": "1",
+    "HF_HUB_DISABLE_TELEMETRY": "1",
+    "HF_HUB_DISABLE_PROGRESS_BARS": "1",
+    "TRANSFORMERS_VERBOSITY": "error",
+    "TOKENIZERS_PARALLELISM": "false",
+    "OMP_WAIT_POLICY": "PASSIVE",
+    "GRADIO_ANALYTICS_ENABLED": "False",
+}
+
+
+def configure_environment(environ: "os._Environ | dict | None" = None) -> dict:
+    """Set :data:`PROCESS_ENVIRONMENT` in ``environ`` where not set already; call it first thing in every
+    entry point (the CLI, ``app.py``, the benchmarks), before torch loads.
+
+    Args:
+        environ: the mapping to set up. Defaults to ``os.environ``.
+
+    Returns:
+        ``environ``, for passing to a subprocess.
+    """
+    environ = os.environ if environ is None else environ
+    for name, value in PROCESS_ENVIRONMENT.items():
+        environ.setdefault(name, value)
+    return environ
 
 
 @dataclass(frozen=True)
@@ -48,16 +84,130 @@ class ChunkSettings:
             )
 
 
-def resolve_corpus_dir(value: str | os.PathLike | None = None) -> Path:
-    """The corpus folder: ``value``, else ``$QA_CORPUS_DIR``, else the project's ``corpus/``."""
-    return Path(value or os.environ.get(ENV_CORPUS) or DEFAULT_CORPUS_DIR)
+class SettingsError(ValueError):
+    """A setting read from the environment is not valid (the message names the variable)."""
 
 
-def resolve_index_dir(value: str | os.PathLike | None = None) -> Path:
-    """The index folder: ``value``, else ``$QA_INDEX_DIR``, else the project's ``index/``."""
-    return Path(value or os.environ.get(ENV_INDEX) or DEFAULT_INDEX_DIR)
+@dataclass(frozen=True)
+class RetrievalSettings:
+    """Weights of retrieval (see :class:`qa.retrieval.Retriever`, whose arguments these are).
+
+    Args:
+        token_weight: weight of the token MaxSim. Defaults to 0.5.
+        lexical_weight: weight of BM25. Defaults to 0.05.
+        question_penalty: subtracted from the article's own questions. Defaults to 0.3.
+        context_weight: weight of a follow-up's context terms in BM25. Defaults to 0.5.
+        pair_weight: weight of a chunk's other sentences. Defaults to 0.1.
+        deck_penalty: subtracted from the deck unless asked about. Defaults to 0.06.
+        disclaimer_penalty: subtracted from the "views are the authors'" line unless asked about. Defaults to 0.1.
+        follow: sentences after one of the article's questions that inherit its score. Defaults to 2.
+        coverage_weight: weight of term coverage for short questions. Defaults to 0.2.
+        coverage_terms: most content words of a question counted as short. Defaults to 3.
+    """
+
+    token_weight: float = 0.5
+    lexical_weight: float = 0.05
+    question_penalty: float = 0.3
+    context_weight: float = 0.5
+    pair_weight: float = 0.1
+    deck_penalty: float = 0.06
+    disclaimer_penalty: float = 0.1
+    follow: int = 2
+    coverage_weight: float = 0.2
+    coverage_terms: int = 3
 
 
-def resolve_model_name(value: str | None = None) -> str:
-    """The model name or path: ``value``, else ``$QA_MODEL``, else ``all-MiniLM-L6-v2``."""
-    return value or os.environ.get(ENV_MODEL) or DEFAULT_MODEL
+@dataclass(frozen=True)
+class AnswerSettings:
+    """When an answer is given (see :class:`qa.answer.Composer`, whose arguments these are).
+
+    Args:
+        min_similarity: abstain below this similarity unless every content word is matched. Defaults to 0.4.
+        name_similarity: the bar when the question names something the corpus never mentions. Defaults to 0.7.
+        pair_margin: how close the second sentence must score to join the answer. Defaults to 0.05.
+        whole_match_terms: content words a fully matched question needs to answer at any similarity.
+            Defaults to 2.
+    """
+
+    min_similarity: float = 0.4
+    name_similarity: float = 0.7
+    pair_margin: float = 0.05
+    whole_match_terms: int = 2
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting of the engine, read from the environment in one place (:meth:`from_env`).
+
+    Args:
+        corpus_dir: folder of documents. Defaults to the project's ``corpus/`` (env ``QA_CORPUS_DIR``).
+        index_dir: index folder. Defaults to the project's ``index/`` (env ``QA_INDEX_DIR``).
+        model: sentence-transformers name or folder. Defaults to all-MiniLM-L6-v2 (env ``QA_MODEL``).
+        top_k: citations per answer when not asked for. Defaults to 3 (env ``QA_TOP_K``).
+        max_top_k: most citations per answer. Defaults to 20.
+        base_url: where the web chat is served, for links in batch reports, without a trailing
+            slash. Defaults to None (env ``QA_BASE_URL``).
+        chunking: how sentences are grouped. Defaults to :class:`ChunkSettings` ().
+        retrieval: retrieval weights. Defaults to :class:`RetrievalSettings` () (env ``QA_RETRIEVAL_*``).
+        answer: answer thresholds. Defaults to :class:`AnswerSettings` () (env ``QA_ANSWER_*``).
+    """
+
+    corpus_dir: Path = DEFAULT_CORPUS_DIR
+    index_dir: Path = DEFAULT_INDEX_DIR
+    model: str = DEFAULT_MODEL
+    top_k: int = DEFAULT_TOP_K
+    max_top_k: int = MAX_TOP_K
+    base_url: str | None = None
+    chunking: ChunkSettings = field(default_factory=ChunkSettings)
+    retrieval: RetrievalSettings = field(default_factory=RetrievalSettings)
+    answer: AnswerSettings = field(default_factory=AnswerSettings)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.top_k, bool) or not isinstance(self.top_k, int) or not 1 <= self.top_k <= self.max_top_k:
+            raise SettingsError(f"top_k must be an integer from 1 to {self.max_top_k}, got {self.top_k!r}")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
+        """The settings with every ``QA_*`` variable of ``environ`` applied (empty ones ignored).
+
+        Args:
+            environ: the environment. Defaults to ``os.environ``.
+
+        Raises:
+            SettingsError: a variable holds something that is not a valid value.
+        """
+        env = os.environ if environ is None else environ
+        get = lambda name: (env.get(name) or "").strip() or None   # noqa: E731
+        top_k = get(ENV_TOP_K)
+        base_url = get(ENV_BASE_URL)
+        return cls(corpus_dir=Path(get(ENV_CORPUS) or DEFAULT_CORPUS_DIR),
+                   index_dir=Path(get(ENV_INDEX) or DEFAULT_INDEX_DIR),
+                   model=get(ENV_MODEL) or DEFAULT_MODEL,
+                   top_k=_number(ENV_TOP_K, top_k, int) if top_k else DEFAULT_TOP_K,
+                   base_url=base_url.rstrip("/") if base_url else None,
+                   retrieval=_section(RetrievalSettings(), ENV_RETRIEVAL_PREFIX, get),
+                   answer=_section(AnswerSettings(), ENV_ANSWER_PREFIX, get))
+
+    def resolved(self, corpus: "str | os.PathLike | None" = None, index: "str | os.PathLike | None" = None,
+                 model: str | None = None) -> "Settings":
+        """These settings with the paths and model given explicitly (None keeps the setting)."""
+        return replace(self, corpus_dir=Path(corpus) if corpus else self.corpus_dir,
+                       index_dir=Path(index) if index else self.index_dir, model=model or self.model)
+
+
+def _number(name: str, text: str, kind: type):
+    try:
+        return kind(text)
+    except ValueError:
+        raise SettingsError(f"{name} must be {'a whole number' if kind is int else 'a number'}, got {text!r}") \
+            from None
+
+
+def _section(defaults, prefix: str, get):
+    """``defaults`` with each field overridden by ``<prefix><FIELD>`` when set."""
+    changes = {}
+    for f in fields(defaults):
+        text = get(prefix + f.name.upper())
+        if text is not None:
+            changes[f.name] = _number(prefix + f.name.upper(), text, type(getattr(defaults, f.name)))
+    return replace(defaults, **changes)

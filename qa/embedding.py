@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .config import DEFAULT_MODEL
+from .config import DEFAULT_MODEL, configure_environment
 
 logger = logging.getLogger(__name__)
 
@@ -79,11 +79,7 @@ class Embedder:
 
     def _load(self):
         location = model_location(self.name)
-        if self.name == DEFAULT_MODEL:
-            os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        # Spinning OpenMP threads collapse throughput when the cores are shared (measured:
-        # 86 vs 498 questions/s on a busy 2-core machine); must be set before torch loads.
-        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+        configure_environment()   # offline, quiet, OpenMP threads that do not spin: before torch loads
         folder = Path(location).expanduser()
         looks_like_path = location.startswith((".", "/", "~")) or location.count("/") > 1
         if looks_like_path and not folder.is_dir():

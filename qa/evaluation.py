@@ -6,10 +6,6 @@ import statistics
 from dataclasses import dataclass
 from pathlib import Path
 
-from .config import PROJECT_ROOT
-
-EVAL_DIR = PROJECT_ROOT / "tests" / "eval"
-DEFAULT_EVAL_SET = EVAL_DIR / "questions.jsonl"
 #: Item kinds: questions with a gold answer, and the two kinds the engine must decline.
 ANSWERED_KINDS = ("answerable", "followup")
 ABSTAIN_KINDS = ("off_topic", "near_topic")
@@ -47,7 +43,7 @@ class EvalItem:
     gold: list[str]
 
 
-def load_eval_set(path: Path = DEFAULT_EVAL_SET) -> list[EvalItem]:
+def load_eval_set(path: Path) -> list[EvalItem]:
     """Read an evaluation set (one JSON object per line with id, kind, question, history, gold).
 
     Raises:
@@ -75,18 +71,27 @@ def load_eval_set(path: Path = DEFAULT_EVAL_SET) -> list[EvalItem]:
     return items
 
 
-def eval_sets(folder: Path = EVAL_DIR) -> list[Path]:
-    """Every evaluation set in ``folder`` (``*.jsonl``), the development set first, then by name.
-    Defaults to ``tests/eval``."""
-    return sorted(Path(folder).glob("*.jsonl"), key=lambda p: (p != DEFAULT_EVAL_SET, p.name))
+def eval_sets(folder: Path, first: str | None = None) -> list[Path]:
+    """Every evaluation set in ``folder`` (``*.jsonl``) by name, the one named ``first`` (e.g. the
+    development set) before the others. Defaults to none first."""
+    return sorted(Path(folder).glob("*.jsonl"), key=lambda p: (p.name != first, p.name))
+
+
+@dataclass(frozen=True)
+class _Unanswered:
+    answerable: bool = False
+    answer: str = ""
+    citations: tuple = ()
 
 
 def _share(flags: list[bool]) -> float | None:
     return round(sum(flags) / len(flags), 4) if flags else None
 
 
-def evaluate(engine, items: list[EvalItem], top_k: int = 3) -> dict:
-    """Ask every item and score the answers.
+def evaluate(engine, items: list[EvalItem], top_k: int | None = None) -> dict:
+    """Ask every item and score the answers (``top_k`` citations each; defaults to the engine's).
+
+    A question the engine cannot ask (empty) counts as answered with nothing.
 
     Returns:
         ``{"metrics": {...}, "failures": [...]}``. Metrics (shares 0..1, ``None`` when no item
@@ -101,6 +106,8 @@ def evaluate(engine, items: list[EvalItem], top_k: int = 3) -> dict:
     abstained: dict[str, list[bool]] = {kind: [] for kind in ABSTAIN_KINDS}
     lengths, failures = [], []
     for item, answer in zip(items, answers):
+        if not hasattr(answer, "answerable"):   # a QuestionFailure: nothing answered
+            answer = _Unanswered()
         texts = [c.text for c in answer.citations]
         if item.kind in ANSWERED_KINDS:
             ok = any(g in answer.answer for g in item.gold)

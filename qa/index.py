@@ -7,6 +7,7 @@ Layout of the index folder::
     index/build-<id>/units.faiss     vectors of every sentence and of word windows of long ones
     index/build-<id>/arrays.npz      which sentence each unit belongs to; token vectors per sentence
     index/build-<id>/meta.json       sentences and chunks with their offsets
+    index/build-<id>/profiles.json   each document's page profile (deck, byline, bios, conclusion, questions)
 
     index/.lock                held by the process writing a build (the ``filelock`` package)
 
@@ -43,13 +44,14 @@ from pathlib import Path
 import numpy as np
 
 from .chunking import Chunk, Sentence
+from .structure import ROLES, PageProfile, page_profiles
 
 logger = logging.getLogger(__name__)
 
 #: Bump when the files or the way they are derived from the corpus change.
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 POINTER = "CURRENT"
-FILES = ("units.faiss", "arrays.npz", "meta.json")
+FILES = ("units.faiss", "arrays.npz", "meta.json", "profiles.json")
 LOCK = ".lock"
 #: Longest wait for another process's write to finish before giving up (the build then stays in memory).
 LOCK_TIMEOUT_SECONDS = 120.0
@@ -93,6 +95,9 @@ class IndexData:
     manifest: dict
     #: Why the index could not be written to disk (it is then served from memory only); None when saved or loaded.
     unsaved: str | None = None
+    #: Each document's page parts, found at build time (:func:`qa.structure.page_profiles`); empty when
+    #: made by hand without them (retrieval then finds them from the sentences).
+    profiles: list[PageProfile] = dataclasses.field(default_factory=list)
 
 
 def make_faiss_index(vectors: np.ndarray):
@@ -172,6 +177,8 @@ def save_index(data: IndexData, index_dir: Path) -> Path:
             meta = {"sentences": [dataclasses.asdict(s) for s in data.sentences],
                     "chunks": [dataclasses.asdict(c) for c in data.chunks]}
             _fsync_write(tmp / "meta.json", json.dumps(meta, ensure_ascii=False).encode("utf-8"))
+            _fsync_write(tmp / "profiles.json", json.dumps([p.to_dict() for p in data.profiles],
+                                                           ensure_ascii=False).encode("utf-8"))
             manifest = {**data.manifest, "build_key": data.build_key, "versions": _versions(),
                         "files": {name: {"sha256": _sha256(tmp / name), "bytes": (tmp / name).stat().st_size}
                                   for name in FILES}}
@@ -288,7 +295,16 @@ def _read_build(build: Path) -> dict[str, bytes]:
 
 def _load_build(build: Path, build_key: dict) -> IndexData:
     """Load and check one build folder (see :func:`load_index`)."""
-    raw = _read_build(build)
+    try:
+        raw = _read_build(build)
+    except IndexCorrupt:   # a build of an older format lacks newer files: say it is stale, not corrupt
+        try:
+            old_key = json.loads((build / "manifest.json").read_text(encoding="utf-8")).get("build_key")
+        except (OSError, ValueError, AttributeError):
+            old_key = build_key
+        if old_key != build_key:
+            raise IndexStale(f"index in {build.parent} is stale: {describe_change(old_key, build_key)}") from None
+        raise
     try:
         manifest = json.loads(raw["manifest.json"].decode("utf-8"))
         files = manifest["files"]
@@ -312,13 +328,17 @@ def _load_build(build: Path, build_key: dict) -> IndexData:
         meta = json.loads(raw["meta.json"].decode("utf-8"))
         sentences = [Sentence(**s) for s in meta["sentences"]]
         chunks = [Chunk(**{**c, "sentence_ids": tuple(c["sentence_ids"])}) for c in meta["chunks"]]
+        profiles = [PageProfile.from_dict(p) for p in json.loads(raw["profiles.json"].decode("utf-8"))]
     except Exception as exc:  # faiss raises RuntimeError, numpy ValueError, json ValueError...
         raise IndexCorrupt(f"index in {build} cannot be read ({type(exc).__name__})") from exc
     if (len(unit_sentence) != faiss_index.ntotal or len(token_offsets) != len(sentences) + 1
             or (len(token_offsets) and int(token_offsets[-1]) != len(token_vectors))):
         raise IndexCorrupt(f"index in {build} is inconsistent (vector and table sizes differ)")
+    if any(i >= len(sentences) for p in profiles for role in ROLES
+           for i in getattr(p, role)):
+        raise IndexCorrupt(f"index in {build} is inconsistent (a page profile names a missing sentence)")
     return IndexData(build_key, sentences, chunks, faiss_index, unit_sentence, token_vectors,
-                     token_offsets, manifest)
+                     token_offsets, manifest, profiles=profiles)
 
 
 def describe_change(old: dict | None, new: dict) -> str:
@@ -336,7 +356,7 @@ def describe_change(old: dict | None, new: dict) -> str:
 
 
 def build_index(sentences: list[Sentence], chunks: list[Chunk], embedder, build_key: dict,
-                progress: bool = False) -> IndexData:
+                progress: bool = False, profiles: list[PageProfile] | None = None) -> IndexData:
     """Embed the sentences (with their token vectors) and their word windows into an :class:`IndexData`.
 
     Args:
@@ -345,8 +365,12 @@ def build_index(sentences: list[Sentence], chunks: list[Chunk], embedder, build_
         embedder: a :class:`qa.embedding.Embedder`.
         build_key: what the index is built from (stored in the manifest, compared on load).
         progress: show a progress bar while embedding. Defaults to False.
+        profiles: each document's page profile (:func:`qa.structure.page_profiles`). Defaults to those
+            found from ``sentences`` alone (no titles).
     """
     from .chunking import sentence_units
+
+    profiles = page_profiles(sentences) if profiles is None else profiles
 
     units = sentence_units(sentences)
     dim = embedder.dimension
@@ -360,6 +384,9 @@ def build_index(sentences: list[Sentence], chunks: list[Chunk], embedder, build_
     offsets[1:] = np.cumsum([len(t) for t in tokens]) if tokens else []
     token_vectors = np.concatenate(tokens) if tokens else np.zeros((0, dim), np.float32)
     manifest = {"format": FORMAT_VERSION, "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-                "counts": {"sentences": len(sentences), "chunks": len(chunks), "units": len(unit_sentence)}}
+                "counts": {"sentences": len(sentences), "chunks": len(chunks), "units": len(unit_sentence)},
+                "profiles": {p.doc: {"title": p.title is not None, "deck": len(p.deck), "byline": len(p.byline),
+                                     "bios": len(p.bio), "conclusion": len(p.conclusion), "asked": len(p.asked)}
+                             for p in profiles}}
     return IndexData(build_key, sentences, chunks, make_faiss_index(np.concatenate([sentence_vectors, window_vectors])),
-                     unit_sentence, token_vectors, offsets, manifest)
+                     unit_sentence, token_vectors, offsets, manifest, profiles=profiles)

@@ -9,7 +9,14 @@ from .config import MAX_QUESTION_CHARS
 
 
 class QuestionError(ValueError):
-    """The question cannot be asked (empty once cleaned)."""
+    """The question cannot be asked (empty once cleaned).
+
+    ``reason`` is the short form an error record gives ("empty question"); defaults to the message.
+    """
+
+    def __init__(self, message: str, reason: str | None = None) -> None:
+        super().__init__(message)
+        self.reason = reason or message
 
 
 _WORD = re.compile(r"[\w’']+")
@@ -59,7 +66,7 @@ def clean_question(text: str, limit: int = MAX_QUESTION_CHARS) -> tuple[str, lis
         QuestionError: nothing is left to ask.
     """
     if not isinstance(text, str):
-        raise QuestionError(f"question must be text, got {type(text).__name__}")
+        raise QuestionError(f"question must be text, got {type(text).__name__}", "question is not text")
     kept = text if text.isprintable() else "".join(  # isprintable: no C* or Z* but " " (fast path)
         " " if unicodedata.category(ch) in ("Cc", "Zl", "Zp") else ch
         for ch in text if unicodedata.category(ch) not in ("Cs", "Cf") or ch in "\u200d"
@@ -71,7 +78,7 @@ def clean_question(text: str, limit: int = MAX_QUESTION_CHARS) -> tuple[str, lis
         notes.append(f"question cut to its first {limit} characters (it had {len(text)})")
     if not question:
         raise QuestionError("question is empty; ask something about the article, "
-                            "e.g. \"What did the 2015 agreement bar?\"")
+                            "e.g. \"What did the 2015 agreement bar?\"", "empty question")
     return question, notes
 
 

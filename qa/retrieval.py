@@ -1,15 +1,16 @@
 """Retrieval: score every sentence (dense FAISS + token MaxSim + BM25), then rank the chunks that hold them."""
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 import numpy as np
 
 from .index import IndexData
 from .lexical import BM25, terms
-from .specifics import specific_words
-from .structure import asks, sentence_roles
+from .structure import TOPIC_RULES, TopicRule, asks, page_profiles, role_masks
 
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -19,8 +20,9 @@ class Query:
     ``vector`` is the question's unit vector; ``tokens`` its unit token vectors
     (without ``[CLS]``/``[SEP]``); ``terms`` its stemmed words and ``context_terms``
     those of the earlier question(s) a follow-up refers to; ``topics`` what it asks
-    about besides the subject (see :func:`qa.structure.question_topics`); ``asks`` its
-    kind ("why", "what", ...; see :func:`qa.structure.asks`).
+    about besides the subject (see :func:`qa.analysis.question_topics`); ``asks`` its
+    kind ("why", "what", ...; see :func:`qa.structure.asks`); ``doc`` the one document to
+    answer from (None: any, the best match's document being the one in focus).
     """
 
     vector: np.ndarray
@@ -29,6 +31,7 @@ class Query:
     context_terms: list[str]
     topics: frozenset[str] = frozenset()
     asks: str | None = None
+    doc: str | None = None
 
 
 @dataclass(frozen=True)
@@ -74,9 +77,13 @@ class Retriever:
     ``deck_penalty`` and ``disclaimer_penalty``, since the body says the same with the
     detail. Sentences with a role the question asks about (the deck for "the subtitle",
     the conclusion for "what do they conclude", the byline for "whose views", the
-    article's questions for "what question do the authors pose") gain ``topic_boost``,
-    and such a match is evidence enough to answer (``Hit.on_topic``); for questions about
-    the authors every bio scores as the row's best, so "who wrote this?" names them all.
+    article's questions for "what question do the authors pose") gain the boost of their
+    :data:`qa.structure.TOPIC_RULES` entry, and such a match is evidence enough to answer
+    (``Hit.on_topic``); for questions about the authors every bio scores as the row's best, so
+    "who wrote this?" names them all. The parts of the page are those of the document in focus
+    only: the query's ``doc`` when given, else the document of the best sentence before these
+    adjustments; a question about the page (or a query with ``doc``) is answered and cited from
+    that document alone.
 
     A chunk scores as its best sentence plus ``pair_weight`` times the mean of its
     others. Chunks whose best sentence is already inside a better chunk are skipped,
@@ -96,7 +103,8 @@ class Retriever:
         question_penalty: subtracted from sentences ending in "?". Defaults to 0.3.
         context_weight: weight of a follow-up's context terms in BM25. Defaults to 0.5.
         pair_weight: weight of a chunk's other sentences. Defaults to 0.1.
-        topic_boost: added to sentences whose role the question asks about. Defaults to 0.3.
+        topic_rules: ``{topic: TopicRule(role, boost, answers_directly)}``. Defaults to
+            :data:`qa.structure.TOPIC_RULES`.
         deck_penalty: subtracted from the deck unless the question asks about it. Defaults to 0.06.
         follow: how many sentences after one of the article's questions inherit its score.
             Defaults to 2.
@@ -104,8 +112,9 @@ class Retriever:
 
     def __init__(self, data: IndexData, token_weight: float = 0.5, lexical_weight: float = 0.05,
                  question_penalty: float = 0.3, context_weight: float = 0.5, pair_weight: float = 0.1,
-                 topic_boost: float = 0.3, deck_penalty: float = 0.06, disclaimer_penalty: float = 0.1,
-                 follow: int = 2, coverage_weight: float = 0.2, coverage_terms: int = 3) -> None:
+                 deck_penalty: float = 0.06, disclaimer_penalty: float = 0.1,
+                 follow: int = 2, coverage_weight: float = 0.2, coverage_terms: int = 3,
+                 topic_rules: dict[str, TopicRule] | None = None) -> None:
         self.data = data
         self.coverage_terms = coverage_terms
         self.coverage_weight = coverage_weight
@@ -114,13 +123,12 @@ class Retriever:
         self.question_penalty = question_penalty
         self.context_weight = context_weight
         self.pair_weight = pair_weight
-        self.topic_boost = topic_boost
+        self.topic_rules = TOPIC_RULES if topic_rules is None else topic_rules
         self.deck_penalty = deck_penalty
         self.disclaimer_penalty = disclaimer_penalty
         sentence_terms = [terms(s.text) for s in data.sentences]
         self.bm25 = BM25(sentence_terms)
         self._term_sets = [frozenset(t) for t in sentence_terms]
-        self._lower_text = " ".join(s.text.lower() for s in data.sentences)
         # Units grouped by sentence, for a per-sentence max with one reduceat.
         self._unit_order = np.argsort(data.unit_sentence, kind="stable")
         self._unit_starts = np.searchsorted(data.unit_sentence[self._unit_order], np.arange(len(data.sentences)))
@@ -131,10 +139,14 @@ class Retriever:
         for chunk in data.chunks:
             self._members[chunk.id, : len(chunk.sentence_ids)] = chunk.sentence_ids
             self._member_mask[chunk.id, : len(chunk.sentence_ids)] = True
-        self.roles = sentence_roles(data.sentences)
+        self.profiles = data.profiles or page_profiles(data.sentences)
+        self.roles = role_masks(self.profiles, len(data.sentences))
         self.is_question = self.roles["asked"]
-        self.roles["title"] = self.roles["deck"]   # "What is the headline?": cite the summary under it
-        self._bios = np.flatnonzero(self.roles["bio"])
+        # Which document each sentence is in, as a number (for the document in focus).
+        self._doc_names = list(dict.fromkeys(s.doc for s in data.sentences))
+        numbers = {doc: n for n, doc in enumerate(self._doc_names)}
+        self._sentence_doc = np.array([numbers[s.doc] for s in data.sentences], dtype=np.int64)
+        self._chunk_doc = np.array([numbers.get(c.doc, -1) for c in data.chunks], dtype=np.int64)
         self._disclaimers = self.roles["byline"] * (1.0 - self.roles["bio"])
         # A question the article asks is answered by what follows it: the next
         # ``follow`` sentences of the same document, outside the byline.
@@ -143,27 +155,7 @@ class Retriever:
                                   and not self.roles["byline"][s.id + step]]
                            for s in data.sentences if self.is_question[s.id]}
         self._asks = {sid: asks(data.sentences[sid].text) for sid in self._followers}
-        self._adjustments: dict[frozenset[str], np.ndarray] = {}
-
-    def unknown_names(self, question: str) -> list[str]:
-        """Words of ``question`` naming something specific (see :func:`qa.specifics.looks_specific`:
-        numbers, acronyms, names in any case) that the corpus never uses.
-
-        A question about a name or a year the article never mentions ("What did the US
-        do to Huawei?", "... in 2020?", "what did putin say") is not answered by it, however close the topic.
-
-        Example:
-            >>> engine.retriever.unknown_names("What sanctions did the US impose on Huawei in 2019?")
-            ['Huawei', '2019']
-        """
-        return [w for w in specific_words(question) if not self._mentions(w)]
-
-    def _mentions(self, word: str) -> bool:
-        """Whether the corpus uses ``word``: verbatim, as a dotted acronym ("US" as "U.S."), or by stem."""
-        lowered = word.lower().removesuffix("’s").removesuffix("'s")
-        if lowered in self._lower_text or (word.isupper() and ".".join(lowered) + "." in self._lower_text):
-            return True
-        return any(t in self.bm25.idf for t in terms(lowered))
+        self._adjustments: dict[tuple[frozenset[str], int], tuple[np.ndarray, np.ndarray]] = {}
 
     def lexical_scores(self, query: Query) -> np.ndarray:
         """BM25 share of every sentence for ``query``: shape ``(n_sentences,)``, values 0..1."""
@@ -202,12 +194,28 @@ class Retriever:
         np.put_along_axis(by_unit, ids, sims, axis=1)
         return np.maximum.reduceat(by_unit[:, self._unit_order], self._unit_starts, axis=1)
 
-    def _apply_structure(self, queries: list[Query], fused: np.ndarray, dense: np.ndarray) -> np.ndarray:
+    def _focus(self, queries: list[Query], fused: np.ndarray) -> np.ndarray:
+        """The document in focus per row, as a number: the query's ``doc``, else its best sentence's.
+
+        Raises:
+            ValueError: a query's ``doc`` is not in the index.
+        """
+        focus = self._sentence_doc[fused.argmax(axis=1)].copy()
+        for row, query in enumerate(queries):
+            if query.doc is not None:
+                if query.doc not in self._doc_names:
+                    raise ValueError(f"no document {query.doc!r} in the index")
+                focus[row] = self._doc_names.index(query.doc)
+        return focus
+
+    def _apply_structure(self, queries: list[Query], fused: np.ndarray, dense: np.ndarray,
+                         focus: np.ndarray) -> np.ndarray:
         """Adjust ``fused`` and ``dense`` (shape ``(n_queries, n_sentences)``) in place for the page's structure.
 
         The sentences after each question the article asks take at least its score in the rows
         asking the same kind of question ("why" for "why"); then each row gets the adjustment
-        for its topics; rows asking about the authors score every author bio as the row's best.
+        for its topics in its document in ``focus``; for a topic whose rule says ``all_best`` (the
+        authors' bios), every sentence of that role in that document scores as the row's best.
 
         Returns:
             Boolean array of the same shape: where a sentence has a role its row asks about.
@@ -219,33 +227,44 @@ class Retriever:
                 cells = np.ix_(rows, followers)
                 for matrix in (fused, dense):
                     matrix[cells] = np.maximum(matrix[cells], matrix[rows, asked][:, None])
-        adjust = np.stack([self._topic_adjustment(q.topics) for q in queries])
-        fused += adjust
-        bio_rows = [row for row, q in enumerate(queries) if "bio" in q.topics]
-        if bio_rows and self._bios.size:
-            fused[np.ix_(bio_rows, self._bios)] = fused[bio_rows].max(axis=1, keepdims=True)
-        return adjust > 0
+        adjusted = [self._topic_adjustment(q.topics, int(doc)) for q, doc in zip(queries, focus)]
+        fused += np.stack([adjust for adjust, _ in adjusted])
+        for row, q in enumerate(queries):
+            for topic in sorted(q.topics & self.topic_rules.keys()):
+                rule = self.topic_rules[topic]
+                if rule.all_best:
+                    ids = np.flatnonzero(self.roles[rule.role] * (self._sentence_doc == focus[row]))
+                    if ids.size:
+                        fused[row, ids] = fused[row].max()
+        return np.stack([direct for _, direct in adjusted])
 
-    def _topic_adjustment(self, topics: frozenset[str]) -> np.ndarray:
-        """Per-sentence score change for a query about ``topics``: shape ``(n_sentences,)`` (cached; do not modify).
+    def _topic_adjustment(self, topics: frozenset[str], doc: int) -> tuple[np.ndarray, np.ndarray]:
+        """Per-sentence score change for a query about ``topics`` with document ``doc`` in focus, and where
+        a sentence answers such a query directly: two arrays of shape ``(n_sentences,)`` (cached; do not modify).
 
-        Sentences with a role the question asks about gain ``topic_boost``; the article's own
+        Sentences of ``doc`` with a role the question asks about gain that topic's boost; the article's own
         questions, the deck and the disclaimer lose their penalties unless the question asks about them.
         """
-        cached = self._adjustments.get(topics)
+        cached = self._adjustments.get((topics, doc))
         if cached is not None:
             return cached
         adjust = np.zeros(len(self.data.sentences), dtype=np.float32)
+        direct = np.zeros(len(self.data.sentences), dtype=bool)
         if "asked" not in topics:
             adjust -= self.question_penalty * self.is_question
         if "deck" not in topics:
             adjust -= self.deck_penalty * self.roles["deck"]
         if "byline" not in topics:
             adjust -= self.disclaimer_penalty * self._disclaimers
-        for topic in topics & self.roles.keys():
-            adjust += self.topic_boost * self.roles[topic]
-        self._adjustments[topics] = adjust
-        return adjust
+        in_focus = self._sentence_doc == doc
+        for topic in sorted(topics & self.topic_rules.keys()):
+            rule = self.topic_rules[topic]
+            mask = self.roles[rule.role] * in_focus
+            adjust += rule.boost * mask
+            if rule.answers_directly:
+                direct |= mask > 0
+        self._adjustments[(topics, doc)] = adjust, direct
+        return adjust, direct
 
     def search(self, queries: list[Query], top_k: int) -> list[list[Hit]]:
         """The ``top_k`` best chunks for each query.
@@ -267,7 +286,8 @@ class Retriever:
                  and all(t in self.bm25.idf for t in q.terms)]
         if self.coverage_weight and short:
             fused[short] += self.coverage_weight * np.stack([self.bm25.coverage(queries[row].terms) for row in short])
-        on_topic = self._apply_structure(queries, fused, dense)
+        focus = self._focus(queries, fused)
+        on_topic = self._apply_structure(queries, fused, dense, focus)
         # Chunk scores for all queries at once: best member + pair_weight * mean of the others.
         members = fused[:, self._members]                       # (queries, chunks, width)
         members[:, ~self._member_mask] = -np.inf
@@ -277,16 +297,32 @@ class Retriever:
         counts = self._member_mask.sum(axis=1)
         others = np.where(counts > 1, (valid_sum - best) / np.maximum(counts - 1, 1), 0.0)
         scores = best + self.pair_weight * others
-        return [self._hits(scores[q], best_pos[q], fused[q], dense[q], lexical[q], set(queries[q].terms),
-                           on_topic[q], top_k)
+        only = [int(focus[q]) if queries[q].doc is not None or queries[q].topics & self.topic_rules.keys() else None
                 for q in range(len(queries))]
+        hit_lists = [self._hits(scores[q], best_pos[q], fused[q], dense[q], lexical[q], set(queries[q].terms),
+                                on_topic[q], top_k, only[q])
+                     for q in range(len(queries))]
+        if logger.isEnabledFor(logging.DEBUG):
+            for q, hits in enumerate(hit_lists):
+                top = hits[0] if hits else None
+                logger.debug("retrieval: document in focus %s%s; best chunk %s: score %.3f, dense %.3f, "
+                             "%d of %d content words, on the page part asked %s",
+                             self._doc_names[focus[q]], " (only)" if only[q] is not None else "",
+                             top.chunk_id if top else None, top.score if top else 0.0, top.dense if top else 0.0,
+                             top.matched if top else 0, top.asked_terms if top else 0,
+                             top.on_topic if top else False)
+        return hit_lists
 
-    def _hits(self, scores, best_pos, fused, dense, lexical, asked: set[str], on_topic, top_k: int) -> list[Hit]:
+    def _hits(self, scores, best_pos, fused, dense, lexical, asked: set[str], on_topic, top_k: int,
+              only: int | None = None) -> list[Hit]:
+        """The ``top_k`` best chunks of one row (of document number ``only``, when given)."""
         hits: list[Hit] = []
         covered: set[int] = set()
         chunks = self.data.chunks
         for chunk_id in np.lexsort((np.arange(len(scores)), -scores)):
             chunk = chunks[chunk_id]
+            if only is not None and self._chunk_doc[chunk_id] != only:
+                continue
             best = chunk.sentence_ids[best_pos[chunk_id]]
             if best in covered:
                 continue

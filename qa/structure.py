@@ -1,8 +1,9 @@
-"""Page structure: which sentences are an article's deck and byline, and which questions ask about them."""
+"""Page structure: each document's deck, byline, bios, conclusion and own questions (its PageProfile)."""
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import asdict, dataclass
 
 import numpy as np
 
@@ -17,52 +18,43 @@ ROLES = ("deck", "conclusion", "byline", "bio", "asked")
 #: What a question can be about besides the subject: the roles above, or the page's headline (``title``).
 TOPICS = (*ROLES, "title")
 
+
+
+@dataclass(frozen=True)
+class TopicRule:
+    """How retrieval treats a question about a page topic: sentences with ``role`` gain ``boost``
+    (in the document in focus only); when ``answers_directly`` such a sentence answers the question
+    whatever its similarity (``Hit.on_topic``); when ``all_best`` every such sentence scores as the
+    row's best ("Who wrote this?" names every author)."""
+
+    role: str
+    boost: float
+    answers_directly: bool = True
+    all_best: bool = False
+
+
+#: What each page topic of a question (see :func:`qa.analysis.question_topics`) does in retrieval;
+#: "title" ("What is the headline?") cites the deck under it, and the composer quotes the title.
+TOPIC_RULES = {
+    "deck": TopicRule("deck", 0.3),
+    "conclusion": TopicRule("conclusion", 0.3),
+    "byline": TopicRule("byline", 0.3),
+    "bio": TopicRule("bio", 0.3, all_best=True),
+    "asked": TopicRule("asked", 0.3),
+    "title": TopicRule("deck", 0.3),
+}
+
 #: Longest first paragraph, in words, still read as a deck rather than a lede.
 DECK_MAX_WORDS = 40
 
-# "Captain Adam Greer is an instructor pilot", "Dr. Jane Roe was a fellow ...".
+# "Captain Adam Greer is an instructor pilot", "Dr. Jane Roe was a fellow ...",
+# "Jane Roe and John Doe are researchers at ...".
+_NAMES = r"(?:[A-Z][\w’'.-]*\s+){1,4}"
 _BIO = re.compile(
-    r"^(?:(?:Dr|Prof|Professor|Captain|Capt|Col|Colonel|Maj|Major|Lt|Gen|General|Mr|Ms|Mrs|Sir)\.?\s+)?"
-    r"(?:[A-Z][\w’'.-]*\s+){1,4}(?:is|was|are|were)\s+(?:a|an|the|currently|now|former|formerly)\b")
+    r"^(?:(?:Dr|Prof|Professor|Captain|Capt|Col|Colonel|Maj|Major|Lt|Gen|General|Mr|Ms|Mrs|Sir)\.?\s+)?" + _NAMES
+    + r"(?:(?:is|was|are|were)\s+(?:a|an|the|currently|now|former|formerly)\b|and\s+" + _NAMES
+    + r"(?:are|were)\s+(?:a|an|the|currently|now|former|formerly\b|(?:[\w-]+\s+){1,3}(?:at|of|with|for|in)\b))")
 _VIEWS = re.compile(r"\b(views|opinions)\b.*\b(authors?|writers?)\b", re.IGNORECASE)
-
-# "Who wrote this?", but not "Who wrote Pride and Prejudice?".
-_AUTHORS = (r"\bwho (wrote|writes|authored|penned|is behind|are behind)( (it|this|that))?\W*$|"
-            r"\bwho (wrote|writes|authored|penned|is behind|are behind) (this|the|that) "
-            r"(article|piece|story|text|essay|analysis|commentary|op-ed)\b|^\W*(the )?(authors?|writers?)\W*$|"
-            r"\b(was|is) (it|this|that|the "
-            r"(article|piece|story|text|essay|analysis|commentary)) written by\b|\bby-?line\b|"
-            r"\bwho (is|are|were) the (authors?|writers?)\b|\bpeople who wrote\b|"
-            r"\b(authors?|writers?) of (this|the) (article|piece|story|text|essay|analysis|commentary)\b|"
-            r"\b(name|names) of the (authors?|writers?)\b|\b(about|on) the (authors?|writers?)\b|"
-            r"\b(authors?|writers?)[’']?s?[’']? (backgrounds?|credentials|jobs?|roles?|positions?|affiliations?|"
-            r"employers?|titles?|professions?|occupations?)\b|\bwhere do (the )?(authors?|writers?) work\b")
-_QUESTION_TOPICS = {
-    "deck": re.compile(
-        r"\b(sub-?\s?headlines?|sub-?\s?titles?|sub-?\s?heads?|sub-?\s?headings?|taglines?|tag line|deck|"
-        r"standfirst|strap-?\s?lines?|teaser|blurb|summary line|dek)\b|"
-        r"\b(text|line|sentence|words?) (under|below|beneath) the (title|headline|heading)\b|"
-        # the deck is the article's summary: "What is the main argument?", "Sum it up"
-        r"\b(main|central|key|overall|core|big) (argument|point|thesis|message|idea|claim|takeaway)s?\b|"
-        r"\b(summary|gist|summari[sz]e|sum (it|this|up)|in a nutshell|tl;?dr)\b|"
-        r"\bwhat(’s|'s| is) (this|the) (article|piece|story|text|essay|analysis|commentary) (about|arguing)\b",
-        re.IGNORECASE),
-    "conclusion": re.compile(
-        r"\b(conclude[sd]?|conclusions?|concluding|bottom line|final (paragraph|thoughts?|points?|words?)|"
-        r"closing (paragraph|thoughts?|argument)|end of the (article|piece))\b", re.IGNORECASE),
-    "byline": re.compile(_AUTHORS + r"|\bwhose (views|opinions?)\b", re.IGNORECASE),
-    "bio": re.compile(_AUTHORS, re.IGNORECASE),
-    "asked": re.compile(
-        r"\b(what|which) questions?\b|\bquestions? (do|does|did|is|are|was) (the )?(authors?|article|writers?|piece)"
-        r" (pose|raise|ask|posing|raising|asking)|\b(pose|poses|posed|raise|raises|raised|asks?|asked) (a|the)"
-        r" (central |key |main )?question\b|\brhetorical\b", re.IGNORECASE),
-    # "title" alone may be a person's ("What title does she hold?"): only the article's counts.
-    "title": re.compile(
-        r"(?<!sub-)(?<!sub )\bhead-?lines?\b|\b(title|heading) of (the|this) (article|piece|story|page|text|essay)\b|"
-        r"\b(article|piece|story|page)[’']?s? (title|heading)\b|\bwhat(’s|'s| is) the title\b|"
-        r"\bwhat(’s|'s| is) (the|this) (article|piece|story|essay) (called|named|titled)\b", re.IGNORECASE),
-}
-
 
 _WH = re.compile(r"\b(why|what|who|whom|whose|when|where|which|how)\b", re.IGNORECASE)
 _ASKS_REASON = re.compile(r"\b(reasons?|explanations?|explains?|causes?|caused|how come)\b", re.IGNORECASE)
@@ -89,55 +81,90 @@ def is_question_sentence(text: str) -> bool:
     return text.rstrip(" ”\"')’").endswith("?")
 
 
-def sentence_roles(sentences: Sequence[Sentence]) -> dict[str, np.ndarray]:
-    """Which sentences are each document's deck, conclusion, byline, author bios and its own questions.
+@dataclass(frozen=True)
+class PageProfile:
+    """The parts of one document's page, found once when the index is built.
+
+    Each role holds the ids (into the index's sentences) of the document's sentences that have it:
+    ``deck`` the one-sentence summary under the headline, ``conclusion`` the last paragraph of the
+    body, ``byline`` the closing paragraph about the authors, ``bio`` its sentences introducing a
+    person, ``asked`` the questions the article asks. ``title`` is where the title (the headline)
+    is in the document's text, as ``[start, end]``, or None.
+    """
+
+    doc: str
+    deck: tuple[int, ...] = ()
+    conclusion: tuple[int, ...] = ()
+    byline: tuple[int, ...] = ()
+    bio: tuple[int, ...] = ()
+    asked: tuple[int, ...] = ()
+    title: tuple[int, int] | None = None
+
+    def to_dict(self) -> dict:
+        """Plain JSON: ``{"doc", "deck", "conclusion", "byline", "bio", "asked", "title"}``."""
+        return {key: list(value) if isinstance(value, tuple) else value for key, value in asdict(self).items()}
+
+    @classmethod
+    def from_dict(cls, raw: dict) -> "PageProfile":
+        """The profile :meth:`to_dict` wrote (raises KeyError/TypeError/ValueError when malformed)."""
+        title = raw.get("title")
+        return cls(str(raw["doc"]), *(tuple(int(i) for i in raw[role]) for role in ROLES),
+                   title=(int(title[0]), int(title[1])) if title is not None else None)
+
+
+def page_profiles(sentences: Sequence[Sentence], docs: Sequence[Document] = ()) -> list[PageProfile]:
+    """One :class:`PageProfile` per document of ``sentences`` (in order of first sentence).
 
     The deck is a document's first paragraph when it is one sentence of at most
     :data:`DECK_MAX_WORDS` words and more paragraphs follow. The byline is the last
     paragraph when its first sentence introduces a person ("Jane Roe is a fellow at
-    ...") or it says whose views these are; its person-introducing sentences are bios.
-    The conclusion is the last paragraph before the byline (or the last, without one).
-
-    Returns:
-        ``{role: mask}`` for every role in :data:`ROLES`; each mask is a float32 array of
-        shape ``(len(sentences),)`` holding 1.0 where the sentence has the role.
+    ...", "Jane Roe and John Doe are ...") or it says whose views these are; its
+    person-introducing sentences are bios. The conclusion is the last paragraph before
+    the byline (or the last, without one). The title's place comes from ``docs``
+    (defaults to none: no title).
     """
-    masks = {role: np.zeros(len(sentences), dtype=np.float32) for role in ROLES}
-    masks["asked"][:] = [is_question_sentence(sentence.text) for sentence in sentences]
-    paragraphs: dict[tuple[str, int], list[Sentence]] = {}
+    paragraphs: dict[str, dict[int, list[Sentence]]] = {}
     for sentence in sentences:
-        paragraphs.setdefault((sentence.doc, sentence.paragraph), []).append(sentence)
-    last = {}
-    for doc, number in paragraphs:
-        last[doc] = max(last.get(doc, 0), number)
-    for (doc, number), members in paragraphs.items():
-        if number == 1 and last[doc] > 2 and len(members) == 1 and len(members[0].text.split()) <= DECK_MAX_WORDS:
-            masks["deck"][members[0].id] = 1.0
-        if number == last[doc] > 1 and (_BIO.match(members[0].text) or _VIEWS.search(members[0].text)):
-            for sentence in members:
-                masks["byline"][sentence.id] = 1.0
-                if _BIO.match(sentence.text):
-                    masks["bio"][sentence.id] = 1.0
-    for doc, final in last.items():
-        body_end = final - 1 if masks["byline"][paragraphs[(doc, final)][0].id] else final
-        for sentence in paragraphs.get((doc, body_end), []) if body_end > 1 else []:
-            masks["conclusion"][sentence.id] = 1.0
+        paragraphs.setdefault(sentence.doc, {}).setdefault(sentence.paragraph, []).append(sentence)
+    by_id = {doc.id: doc for doc in docs}
+    profiles = []
+    for doc, paras in paragraphs.items():
+        last = max(paras)
+        roles: dict[str, list[int]] = {role: [] for role in ROLES}
+        roles["asked"] = [s.id for members in paras.values() for s in members if is_question_sentence(s.text)]
+        first = paras.get(1, [])
+        if 1 in paras and last > 2 and len(first) == 1 and len(first[0].text.split()) <= DECK_MAX_WORDS:
+            roles["deck"].append(first[0].id)
+        closing = paras[last]
+        if last > 1 and (_BIO.match(closing[0].text) or _VIEWS.search(closing[0].text)):
+            roles["byline"] = [s.id for s in closing]
+            roles["bio"] = [s.id for s in closing if _BIO.match(s.text)]
+        body_end = last - 1 if roles["byline"] else last
+        if body_end > 1:
+            roles["conclusion"] = [s.id for s in paras.get(body_end, [])]
+        span = title_span(by_id[doc]) if doc in by_id else None
+        profiles.append(PageProfile(doc, *(tuple(sorted(roles[role])) for role in ROLES),
+                                    title=(span.start, span.end) if span else None))
+    return profiles
+
+
+def role_masks(profiles: Sequence[PageProfile], n_sentences: int) -> dict[str, np.ndarray]:
+    """``{role: mask}`` for every role in :data:`ROLES`: float32 arrays of shape ``(n_sentences,)``
+    holding 1.0 where a sentence has the role in its document's profile."""
+    masks = {role: np.zeros(n_sentences, dtype=np.float32) for role in ROLES}
+    for profile in profiles:
+        for role in ROLES:
+            masks[role][list(getattr(profile, role))] = 1.0
     return masks
+
+
+def sentence_roles(sentences: Sequence[Sentence]) -> dict[str, np.ndarray]:
+    """Which sentences are each document's deck, conclusion, byline, author bios and its own questions
+    (see :func:`page_profiles`), as :func:`role_masks`."""
+    return role_masks(page_profiles(sentences), len(sentences))
 
 
 def title_span(doc: Document) -> Span | None:
     """Where ``doc``'s title first appears in its text (the page's headline), or None."""
     start = doc.text.find(doc.title) if doc.title else -1
     return Span(start, start + len(doc.title)) if start >= 0 else None
-
-
-def question_topics(question: str) -> frozenset[str]:
-    """What ``question`` asks about besides the subject, as a subset of :data:`TOPICS`.
-
-    Example:
-        >>> sorted(question_topics("Who wrote this article?"))
-        ['bio', 'byline']
-        >>> sorted(question_topics("What does the tagline say?"))
-        ['deck']
-    """
-    return frozenset(topic for topic, pattern in _QUESTION_TOPICS.items() if pattern.search(question))

@@ -93,3 +93,17 @@ def test_eval_command_scores_sets_side_by_side(cli_env, engine):
     header, *rows = result.stdout.splitlines()
     assert header.split()[:3] == ["metric", "holdout-b", "typed"]
     assert any(row.startswith("rank1") and row.count("%") >= 3 for row in rows)
+
+
+def test_verbose_explains_a_refusal_on_stderr(cli_env, engine):
+    result = run(cli_env, "ask", "-v", "What sanctions did the US impose on Huawei in 2019?")
+    assert result.returncode == 0 and "never mentions Huawei" in result.stdout
+    assert "abstain: the question names Huawei, 2019" in result.stderr and "below name_similarity 0.70" in result.stderr
+    quiet = run(cli_env, "ask", "What sanctions did the US impose on Huawei in 2019?")
+    assert "abstain" not in quiet.stderr
+
+
+def test_a_bad_setting_in_the_environment_exits_2(cli_env):
+    result = run(cli_env, "ask", "Who wrote it?", env_extra={"QA_ANSWER_MIN_SIMILARITY": "high"})
+    assert result.returncode == 2 and "QA_ANSWER_MIN_SIMILARITY must be a number" in result.stderr
+    assert "Traceback" not in result.stderr

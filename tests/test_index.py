@@ -28,7 +28,8 @@ def test_manifest_records_what_it_was_built_from(engine):
     assert key["model"] == "all-MiniLM-L6-v2"
     assert key["chunking"] == {"max_sentences": 2, "overlap": 1}
     assert len(key["corpus_hash"]) == 64
-    assert set(manifest["files"]) == {"units.faiss", "arrays.npz", "meta.json"}
+    assert set(manifest["files"]) == {"units.faiss", "arrays.npz", "meta.json", "profiles.json"}
+    assert manifest["profiles"]["us-china-cyber-relations"]["bios"] == 2
     assert "faiss" in manifest["versions"]
 
 
@@ -79,6 +80,22 @@ def test_changed_corpus_makes_index_stale(engine, tmp_path, fresh_index):
 def test_other_model_in_manifest_is_stale(engine, fresh_index):
     with pytest.raises(IndexStale, match="model changed"):
         load_index(fresh_index, dict(engine.data.build_key, model="another-model"))
+
+
+def test_an_index_of_the_previous_format_is_stale_not_corrupt(engine, fresh_index):
+    build = _build_dir(fresh_index)   # format 2 had no page profiles
+    (build / "profiles.json").unlink()
+    manifest = json.loads((build / "manifest.json").read_text())
+    manifest["build_key"]["format"] = 2
+    (build / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(IndexStale, match=r"format changed \(2 -> 3\)"):
+        load_index(fresh_index, engine.data.build_key)
+
+
+def test_a_missing_profiles_file_of_a_current_index_is_corrupt(engine, fresh_index):
+    (_build_dir(fresh_index) / "profiles.json").unlink()
+    with pytest.raises(IndexCorrupt, match="profiles.json is missing"):
+        load_index(fresh_index, engine.data.build_key)
 
 
 def test_truncated_file_is_reported_as_corrupt(engine, fresh_index):

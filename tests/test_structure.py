@@ -5,7 +5,8 @@ import pytest
 from qa.chunking import Sentence, split_sentences
 from qa.corpus import load_corpus
 from qa.question import is_followup
-from qa.structure import asks, question_topics, sentence_roles
+from qa.analysis import question_topics
+from qa.structure import asks, sentence_roles
 
 
 @pytest.fixture(scope="module")

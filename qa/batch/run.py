@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Callable
 
 from ..config import DEFAULT_TOP_K, MAX_TOP_K
 from ..exit_codes import EXIT_FAILED, EXIT_OK, EXIT_USAGE
-from ..question import QuestionError, clean_question
 from .read import (INPUT_FORMATS, STDIO, BatchError, BatchInputError, BatchLimitError, QuestionFile, Row,
                    open_questions)
 from .write import (OUTPUT_FORMATS, WRITERS, BatchSummary, answered_ids, append_stream, atomic_stream,
@@ -73,19 +72,19 @@ def stop_on_signals():
 # -- answering --------------------------------------------------------------------------------
 
 def _answer_chunk(engine: "Engine", rows: list[Row], top_k: int) -> list["Answer | None"]:
-    """One answer per row (None for a bad row), from a single ``ask_many`` call."""
-    good = []
-    for row in rows:
-        if row.error is None:
-            try:
-                clean_question(row.question)
-            except QuestionError:
-                row.error = f"{row.where}: empty question"
-                continue
-            good.append(row)
-    answers = iter(engine.ask_many([r.question for r in good], [r.history for r in good], top_k=top_k,
+    """One answer per row (None for a bad row, whose ``error`` is then set), from a single ``ask_many`` call."""
+    from ..engine import QuestionFailure   # loaded already: the engine answering is its
+
+    good = [row for row in rows if row.error is None]
+    results = iter(engine.ask_many([r.question for r in good], [r.history for r in good], top_k=top_k,
                                    ids=[r.id for r in good]) if good else [])
-    return [None if row.error else next(answers) for row in rows]
+    out = []
+    for row in rows:
+        result = None if row.error else next(results)
+        if isinstance(result, QuestionFailure):
+            row.error, result = f"{row.where}: {result.error}", None
+        out.append(result)
+    return out
 
 
 def _progress_bar(total: int | None, seen: int):
@@ -221,7 +220,7 @@ def _seen(done: "dict[str, int]", row_id: str) -> bool:
 
 # -- command line -----------------------------------------------------------------------------
 
-def run_batch(questions: str, out: str, load_engine: Callable[[], "Engine"], *, top_k: int = DEFAULT_TOP_K,
+def run_batch(questions: str, out: str, load_engine: Callable[[], "Engine"], *, top_k: int | None = None,
               base_url: str | None = None, resume: bool = False, strict: bool = False, progress: bool = False,
               report: Callable[[str], None] = logger.warning) -> int:
     """``python -m qa batch``: check the paths, load the engine, answer, report the summary.
@@ -236,7 +235,7 @@ def run_batch(questions: str, out: str, load_engine: Callable[[], "Engine"], *, 
         questions: the questions file, or ``-`` for stdin (see :func:`answer_file`).
         out: the answers file, or ``-`` for JSON Lines on stdout.
         load_engine: called once the paths are checked; returns the engine.
-        top_k: citations per answer. Defaults to 3.
+        top_k: citations per answer. Defaults to None: the engine's setting (3 unless configured).
         base_url: site for the .md report's links. Defaults to None: ``$QA_BASE_URL``, else no links.
         resume: continue an interrupted run (see :func:`answer_file`). Defaults to False.
         strict: a bad row makes the exit code 1. Defaults to False.
@@ -262,8 +261,8 @@ def run_batch(questions: str, out: str, load_engine: Callable[[], "Engine"], *, 
     engine = load_engine()
     try:
         with stop_on_signals():
-            summary = answer_file(engine, source, out, top_k=top_k, base_url=base_url, progress=progress,
-                                  resume=resume)
+            summary = answer_file(engine, source, out, top_k=top_k or engine.settings.top_k, base_url=base_url,
+                                  progress=progress, resume=resume)
     except BatchStopped as stop:
         kept = (f"the answers written so far are in {out}; run the same command to continue" if resume
                 else f"{out} was not changed (with --resume, answers are kept as they are written)")

@@ -12,7 +12,7 @@ from starlette.requests import Request
 from ..answer import Answer
 from ..batch import BatchSummary, QuestionFile, answer_file
 from ..config import MAX_TOP_K
-from ..question import QuestionError, clean_question
+from ..question import QuestionError
 from .guards import Gate
 from .render import Linker
 from .schema import AskBody, describe_problems
@@ -95,7 +95,6 @@ class WebService:
             if body.top_k is not None and not 1 <= body.top_k <= MAX_TOP_K:
                 raise ApiError(400, f"top_k must be an integer from 1 to {MAX_TOP_K}, got {body.top_k}")
             self.check(body.question, body.history)
-            clean_question(body.question)
         except ValidationError as exc:
             raise gr.Error(f"invalid input: {describe_problems(exc)}; send question (text), history (a list "
                            f"of earlier questions) and top_k (1-{MAX_TOP_K})", print_exception=False) from None

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 import gradio as gr
 
 from ..batch import INPUT_FORMATS, BatchError, QuestionFile, open_questions
-from ..question import QuestionError, clean_question
+from ..question import QuestionError
 from .guards import Busy
 from .pages import ARTICLE_CSS, CARD_CSS, FONT_STACK, LINK_COLOUR, MUTED_COLOUR
 from .render import answer_html, article_html, esc, question_html
@@ -325,12 +325,10 @@ def build_blocks(ctx: "WebService") -> gr.Blocks:
         chat = list(chat or [])
         questions = _history_text(questions, settings.max_history)
         try:
-            clean_question(message or "")
-        except QuestionError as exc:
+            answer = ctx.ask_from_chat(message or "", questions)
+        except QuestionError as exc:   # the engine's word on an empty question
             gr.Warning(capitalised(str(exc)))
             return message, chat, questions
-        try:
-            answer = ctx.ask_from_chat(message, questions)
         except Busy:
             raise gr.Error(BUSY_MESSAGE) from None
         chat.append({"role": "user", "content": question_html(message)})
@@ -372,8 +370,8 @@ def build_blocks(ctx: "WebService") -> gr.Blocks:
         question, history, top_k = ctx.gradio_inputs(question, history, top_k)
         try:
             answer = ctx.ask(question, history, top_k)
-        except (QuestionError, ValueError) as exc:
-            raise gr.Error(str(exc)) from None
+        except (QuestionError, ValueError) as exc:   # the client's mistake: no traceback in the log
+            raise gr.Error(str(exc), print_exception=False) from None
         except Busy:
             raise gr.Error(BUSY_MESSAGE) from None
         return ctx.answer_json(answer, ctx.base_url_from_headers(dict(request.headers) if request else {}))
