@@ -251,8 +251,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 def cmd_batch(args: argparse.Namespace) -> int:
     from .batch import run_batch
+    from .config import base_url_from_env
 
-    return run_batch(args.questions, args.out, lambda: load_engine(args), top_k=args.top_k, base_url=args.base_url,
+    base_url = args.base_url or base_url_from_env()
+    return run_batch(args.questions, args.out, lambda: load_engine(args), top_k=args.top_k, base_url=base_url,
                      resume=args.resume, strict=args.strict, progress=sys.stderr.isatty(),
                      report=lambda line: print(line, file=sys.stderr))
 

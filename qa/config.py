@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Mapping
@@ -86,6 +87,34 @@ class ChunkSettings:
 
 class SettingsError(ValueError):
     """A setting read from the environment is not valid (the message names the variable)."""
+
+
+_BASE_URL = re.compile(r"https?://[^\s<>()\[\]\"'`\\/]+(/[^\s<>()\[\]\"'`\\]*)?")
+
+
+def check_base_url(url: str | None) -> str | None:
+    """The public address of the web app, as every front end uses it: stripped, without a trailing slash
+    (None or blank stays None). The one check for ``QA_BASE_URL``, ``--base-url`` and batch reports.
+
+    Example:
+        >>> check_base_url(" https://qa.example.org/wiki/ ")
+        'https://qa.example.org/wiki'
+
+    Raises:
+        SettingsError: it is not an http(s) address with a host, without spaces, quotes or brackets.
+    """
+    url = (url or "").strip()
+    if not url:
+        return None
+    if not _BASE_URL.fullmatch(url):
+        raise SettingsError(f"base URL must be an http:// or https:// address with a host and without spaces, "
+                            f"quotes or brackets, e.g. https://qa.example.org; got {url!r}")
+    return url.rstrip("/")
+
+
+def base_url_from_env(environ: Mapping[str, str] | None = None) -> str | None:
+    """``$QA_BASE_URL`` checked by :func:`check_base_url`: the one place it is read."""
+    return check_base_url((os.environ if environ is None else environ).get(ENV_BASE_URL))
 
 
 @dataclass(frozen=True)
@@ -179,12 +208,11 @@ class Settings:
         env = os.environ if environ is None else environ
         get = lambda name: (env.get(name) or "").strip() or None   # noqa: E731
         top_k = get(ENV_TOP_K)
-        base_url = get(ENV_BASE_URL)
         return cls(corpus_dir=Path(get(ENV_CORPUS) or DEFAULT_CORPUS_DIR),
                    index_dir=Path(get(ENV_INDEX) or DEFAULT_INDEX_DIR),
                    model=get(ENV_MODEL) or DEFAULT_MODEL,
                    top_k=_number(ENV_TOP_K, top_k, int) if top_k else DEFAULT_TOP_K,
-                   base_url=base_url.rstrip("/") if base_url else None,
+                   base_url=base_url_from_env(env),
                    retrieval=_section(RetrievalSettings(), ENV_RETRIEVAL_PREFIX, get),
                    answer=_section(AnswerSettings(), ENV_ANSWER_PREFIX, get))
 

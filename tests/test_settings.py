@@ -86,3 +86,23 @@ def test_core_modules_import_no_front_end_and_no_circle():
 def test_every_core_module_says_its_one_job(module):
     doc = ast.get_docstring(ast.parse((QA / f"{module}.py").read_text(encoding="utf-8")))
     assert doc and doc.splitlines()[0].strip().endswith((".", ":", ")"))
+
+
+@pytest.mark.parametrize("bad", ["ftp://qa.example.org", "https://", "https://qa.example.org/a b", "qa.example.org"])
+def test_every_front_end_checks_the_base_url_alike(bad):
+    from qa.batch.write import BatchError, check_base_url as batch_check
+    from qa.config import SettingsError, base_url_from_env, check_base_url
+    from qa.web import WebSettings
+
+    assert check_base_url(" https://qa.example.org/wiki/ ") == "https://qa.example.org/wiki"
+    assert batch_check("https://qa.example.org/wiki/") == "https://qa.example.org/wiki"
+    assert WebSettings(base_url="https://qa.example.org/wiki").base_url == "https://qa.example.org/wiki/"
+    assert base_url_from_env({"QA_BASE_URL": "https://qa.example.org/"}) == "https://qa.example.org"
+    with pytest.raises(SettingsError, match="base URL must be"):
+        check_base_url(bad)
+    with pytest.raises(BatchError, match="base URL must be"):
+        batch_check(bad)
+    with pytest.raises(ValueError, match="base URL must be"):
+        WebSettings(base_url=bad)
+    with pytest.raises(SettingsError, match="base URL must be"):
+        base_url_from_env({"QA_BASE_URL": bad})

@@ -33,7 +33,6 @@ logger = logging.getLogger(__name__)
 CHUNK_SIZE = 512
 #: The progress bar shows for more questions than this.
 PROGRESS_MIN = 20
-ENV_BASE_URL = "QA_BASE_URL"
 #: Bad rows logged one by one; the rest are only counted (each is in the output anyway).
 LOGGED_ERRORS = 10
 
@@ -236,7 +235,7 @@ def run_batch(questions: str, out: str, load_engine: Callable[[], "Engine"], *, 
         out: the answers file, or ``-`` for JSON Lines on stdout.
         load_engine: called once the paths are checked; returns the engine.
         top_k: citations per answer. Defaults to None: the engine's setting (3 unless configured).
-        base_url: site for the .md report's links. Defaults to None: ``$QA_BASE_URL``, else no links.
+        base_url: site for the .md report's links. Defaults to None: no links (the CLI passes ``$QA_BASE_URL``).
         resume: continue an interrupted run (see :func:`answer_file`). Defaults to False.
         strict: a bad row makes the exit code 1. Defaults to False.
         progress: show a progress bar on stderr. Defaults to False.
@@ -248,11 +247,10 @@ def run_batch(questions: str, out: str, load_engine: Callable[[], "Engine"], *, 
         ``strict`` or the answers could not be written, 2 the input cannot be read or a bad option,
         128 + the signal number when stopped by SIGTERM or SIGHUP.
     """
-    base_url = base_url or os.environ.get(ENV_BASE_URL) or None
     try:
         source = open_questions(questions)
         target = output_path(out, source)
-        check_base_url(base_url)
+        base_url = check_base_url(base_url)
         if resume and (target is None or target.suffix.lower() != ".jsonl"):
             raise BatchError(f"--resume appends to a .jsonl answers file; got --out {out}")
     except BatchError as exc:

@@ -29,7 +29,6 @@ _ACCEPTED_OUTPUT = "accepted: .jsonl, .csv or .md, or - for JSON Lines on standa
 _OUTPUT_KEYS = frozenset({"id", "question", "answerable", "answer", "answer_spans", "citations", "latency_ms",
                           "notes", "error"})
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>&|~#])")
-_BASE_URL = re.compile(r"https?://[^\s<>()\[\]\"'`\\]+")
 
 
 @dataclass(frozen=True)
@@ -208,17 +207,13 @@ def output_path(out: str | os.PathLike, source: QuestionFile | None = None) -> P
 
 
 def check_base_url(base_url: str | None) -> str | None:
-    """``base_url`` without a trailing slash (None stays None).
+    """``base_url`` as :func:`qa.config.check_base_url` reads it, a bad one raised as :class:`BatchError`."""
+    from ..config import SettingsError, check_base_url as check
 
-    Raises:
-        BatchError: it is not an http(s) URL without spaces, quotes or brackets.
-    """
-    if base_url is None:
-        return None
-    if not _BASE_URL.fullmatch(base_url):
-        raise BatchError(f"base URL must be an http:// or https:// address without spaces, quotes or "
-                         f"brackets, e.g. https://qa.example.org; got {base_url!r}")
-    return base_url.rstrip("/")
+    try:
+        return check(base_url)
+    except SettingsError as exc:
+        raise BatchError(str(exc)) from None
 
 
 @contextmanager

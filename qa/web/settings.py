@@ -7,12 +7,11 @@ from dataclasses import dataclass, field, replace
 from typing import Mapping
 from urllib.parse import urlsplit
 
-from ..config import DEFAULT_TOP_K, MAX_QUESTION_CHARS
+from ..config import DEFAULT_TOP_K, MAX_QUESTION_CHARS, base_url_from_env, check_base_url
 from .guards import LOOPBACK_HOSTS, check_token
 
 ENV_TOKEN = "QA_TOKEN"
 ENV_ALLOWED_ORIGINS = "QA_ALLOWED_ORIGINS"
-ENV_BASE_URL = "QA_BASE_URL"
 ENV_ALLOWED_HOSTS = "QA_ALLOWED_HOSTS"
 
 #: Shown under the chat and in the embed view.
@@ -100,10 +99,8 @@ class WebSettings:
     def __post_init__(self) -> None:
         object.__setattr__(self, "allowed_origins", parse_origins(self.allowed_origins))
         if self.base_url is not None:
-            if not re.match(r"^https?://[^/\s]+", self.base_url):
-                raise ValueError(f"base URL must start with http:// or https:// and a host, "
-                                 f"e.g. 'https://qa.example.org/', got {self.base_url!r}")
-            object.__setattr__(self, "base_url", self.base_url.rstrip("/") + "/")
+            # One check for every front end (qa.config); kept with a trailing slash for joining paths.
+            object.__setattr__(self, "base_url", check_base_url(self.base_url) + "/")
         if self.token is not None:
             object.__setattr__(self, "token", check_token(self.token.strip()) if self.token.strip() else None)
         if isinstance(self.allowed_hosts, str):
@@ -137,7 +134,7 @@ class WebSettings:
         environ = os.environ if environ is None else environ
         settings = cls(allowed_origins=parse_origins(environ.get(ENV_ALLOWED_ORIGINS, "")),
                        allowed_hosts=environ.get(ENV_ALLOWED_HOSTS, ""),
-                       token=environ.get(ENV_TOKEN) or None, base_url=environ.get(ENV_BASE_URL) or None)
+                       token=environ.get(ENV_TOKEN) or None, base_url=base_url_from_env(environ))
         if "allowed_origins" in overrides:
             overrides["allowed_origins"] = settings.allowed_origins + parse_origins(overrides["allowed_origins"])
         if "allowed_hosts" in overrides:
