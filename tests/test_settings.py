@@ -106,3 +106,19 @@ def test_every_front_end_checks_the_base_url_alike(bad):
         WebSettings(base_url=bad)
     with pytest.raises(SettingsError, match="base URL must be"):
         base_url_from_env({"QA_BASE_URL": bad})
+
+
+def test_the_web_takes_its_default_top_k_from_the_engine_settings(engine):
+    from dataclasses import replace
+
+    from qa.web import WebSettings, create_app
+
+    assert create_app(engine, WebSettings()).state.qa.settings.top_k == engine.settings.top_k == 3
+    configured = replace(engine.settings, top_k=5)
+    original = engine.settings
+    try:
+        engine.settings = configured
+        assert create_app(engine, WebSettings()).state.qa.settings.top_k == 5
+        assert create_app(engine, WebSettings(top_k=2)).state.qa.settings.top_k == 2
+    finally:
+        engine.settings = original

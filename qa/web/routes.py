@@ -18,6 +18,7 @@ from __future__ import annotations
 import html
 import json
 import logging
+from dataclasses import replace
 
 from fastapi import FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
@@ -171,6 +172,8 @@ def create_app(engine, settings: WebSettings | None = None) -> FastAPI:
     from .ui import PAGE_CSS, PAGE_HEAD, THEME, build_blocks
 
     settings = settings or WebSettings.from_env()
+    if settings.top_k is None:
+        settings = replace(settings, top_k=engine.settings.top_k)
     ctx = WebService(engine, settings)
     app = FastAPI(title="Ask the article", docs_url=None, redoc_url=None, openapi_url="/api/openapi.json")
     app.state.qa = ctx

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, replace
 from typing import Mapping
 from urllib.parse import urlsplit
 
-from ..config import DEFAULT_TOP_K, MAX_QUESTION_CHARS, base_url_from_env, check_base_url
+from ..config import MAX_QUESTION_CHARS, base_url_from_env, check_base_url
 from .guards import LOOPBACK_HOSTS, check_token
 
 ENV_TOKEN = "QA_TOKEN"
@@ -63,7 +63,8 @@ class WebSettings:
         allowed_hosts: host names the app answers for besides 127.0.0.1, localhost, ::1 and the
             base URL's host (``$QA_ALLOWED_HOSTS``, comma-separated; ``*.example.org`` for
             subdomains, ``*`` for any name). Other names get 400. Defaults to none.
-        top_k: citations per chat answer and API default. Defaults to 3.
+        top_k: citations per chat answer and API default. Defaults to None: the engine's setting
+            (``$QA_TOP_K``, else 3), so the CLI, batch and the web agree.
         max_body_bytes: largest JSON request body (``/api/``, ``/embed/ask``). Defaults to 64 KB.
         max_gradio_body_bytes: largest request body on every other route (Gradio's events carry the
             chat shown so far). Defaults to 1 MB; uploads get ``max_upload_bytes`` plus 64 KB.
@@ -83,7 +84,7 @@ class WebSettings:
     token: str | None = field(default=None, repr=False)
     base_url: str | None = None
     allowed_hosts: tuple[str, ...] = ()
-    top_k: int = DEFAULT_TOP_K
+    top_k: int | None = None
     max_body_bytes: int = 64 * 1024
     max_gradio_body_bytes: int = 1024 * 1024
     max_question_chars: int = MAX_QUESTION_CHARS

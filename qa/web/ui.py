@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 import gradio as gr
 
 from ..batch import INPUT_FORMATS, BatchError, QuestionFile, open_questions
+from ..config import MAX_TOP_K
 from ..question import QuestionError
 from .guards import Busy
 from .pages import ARTICLE_CSS, CARD_CSS, FONT_STACK, LINK_COLOUR, MUTED_COLOUR
@@ -455,7 +456,7 @@ def build_blocks(ctx: "WebService") -> gr.Blocks:
                     with gr.Column():
                         fmt = gr.Radio(list(BATCH_FORMATS), value="jsonl", label="Answers format",
                                        elem_id="qa-batch-format")
-                        top_k = gr.Slider(1, 20, value=settings.top_k, step=1, label="Citations per answer")
+                        top_k = gr.Slider(1, MAX_TOP_K, value=settings.top_k, step=1, label="Citations per answer")
                         run = gr.Button("Answer all", variant="primary", elem_id="qa-batch-run")
                 status = gr.Textbox(label="Result", interactive=False, elem_id="qa-batch-status")
                 result = gr.File(label="Answers", interactive=False, elem_id="qa-batch-result")
