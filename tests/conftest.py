@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import os
+import resource
 import shutil
+import signal
 from pathlib import Path
 
 import pytest
@@ -43,3 +45,15 @@ def cli_env(corpus_dir, index_dir) -> dict:
     env = dict(os.environ)
     env.update({"QA_CORPUS_DIR": str(corpus_dir), "QA_INDEX_DIR": str(index_dir), "PYTHONPATH": str(ROOT)})
     return env
+
+
+@pytest.fixture()
+def full_disk():
+    """``full_disk(limit)`` is a ``preexec_fn`` that lets a child process write files of at most ``limit`` bytes:
+    a write past it fails with EFBIG ("File too large"), as on a disk that is full."""
+    def limit_to(limit: int):
+        def apply() -> None:
+            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+            resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+        return apply
+    return limit_to

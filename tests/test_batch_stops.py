@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import signal
 import subprocess
 import sys
@@ -59,22 +58,15 @@ def test_stop_signal_removes_the_temp_file_and_keeps_the_old_answers(cli_env, tm
     assert out.read_bytes() == OLD and temp_files(tmp_path) == []
 
 
-def _limit_file_size(limit: int):
-    def apply() -> None:
-        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit then fails with EFBIG
-        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
-    return apply
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("fmt", [".jsonl", ".csv", ".md"])
-def test_full_disk_removes_the_temp_file_and_exits_1(cli_env, tmp_path, fmt):
+def test_full_disk_removes_the_temp_file_and_exits_1(cli_env, tmp_path, fmt, full_disk):
     """Before: close() raised again inside the clean-up, so the temp file was never removed."""
     questions = tmp_path / "q.txt"
     questions.write_text("".join(f"{Q1} Case {i}.\n" for i in range(600)), encoding="utf-8")
     out = tmp_path / f"answers{fmt}"
     out.write_bytes(OLD)
-    process = start_batch(cli_env, str(questions), "--out", str(out), preexec=_limit_file_size(100 * 1024))
+    process = start_batch(cli_env, str(questions), "--out", str(out), preexec=full_disk(100 * 1024))
     stderr = process.communicate(timeout=300)[1]
     assert process.returncode == 1, stderr
     assert f"qa: error: cannot write answers to {out}: File too large" in stderr and "Traceback" not in stderr

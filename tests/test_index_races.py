@@ -3,9 +3,7 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -194,18 +192,11 @@ def test_stale_temp_builds_are_removed_even_when_the_next_build_fails(engine, tm
 
 # -- qa index when nothing can be written -----------------------------------------------------
 
-def _limit_file_size(limit: int):
-    def apply() -> None:
-        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit then fails with EFBIG
-        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
-    return apply
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("case", ["full_disk", "file_in_the_way"])
-def test_cli_index_exits_1_with_one_line_when_nothing_was_written(cli_env, tmp_path, case):
+def test_cli_index_exits_1_with_one_line_when_nothing_was_written(cli_env, tmp_path, case, full_disk):
     if case == "full_disk":
-        index, preexec = tmp_path / "index", _limit_file_size(64 * 1024)  # like a disk with 64 KB free per file
+        index, preexec = tmp_path / "index", full_disk(64 * 1024)  # like a disk with 64 KB free per file
     else:
         (tmp_path / "a-file").write_text("not a folder")
         index, preexec = tmp_path / "a-file" / "index", None
@@ -222,10 +213,10 @@ def test_cli_index_exits_1_with_one_line_when_nothing_was_written(cli_env, tmp_p
 
 
 @pytest.mark.slow
-def test_cli_ask_serves_from_memory_and_says_so_when_the_index_cannot_be_written(cli_env, tmp_path):
+def test_cli_ask_serves_from_memory_and_says_so_when_the_index_cannot_be_written(cli_env, tmp_path, full_disk):
     done = subprocess.run([sys.executable, "-m", "qa", "ask", "Who wrote the article?", "--index",
                            str(tmp_path / "index")], env=cli_env, capture_output=True, text=True, timeout=300,
-                          preexec_fn=_limit_file_size(64 * 1024))
+                          preexec_fn=full_disk(64 * 1024))
     assert done.returncode == 0, done.stderr
     assert "serving it from memory only" in done.stderr and "File too large" in done.stderr
     assert "Sources:" in done.stdout
