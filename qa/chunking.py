@@ -54,56 +54,83 @@ def _pretrained_available() -> bool:
 
 
 def splitter_kind() -> str:
-    """Which Punkt model :func:`make_sentence_splitter` uses: ``"punkt_tab"`` or ``"punkt-trained-on-corpus"``."""
-    return "punkt_tab" if _pretrained_available() else "punkt-trained-on-corpus"
+    """Which Punkt model :func:`make_sentence_splitter` uses: ``"punkt_tab"`` or ``"punkt-trained-per-document"``."""
+    return "punkt_tab" if _pretrained_available() else "punkt-trained-per-document"
 
 
-def make_sentence_splitter(docs: list[Document]):
-    """A Punkt tokenizer: NLTK's pretrained English model when installed, else one trained on ``docs``.
+#: Most characters of a document Punkt trains on (its start): training is slow on huge files, and
+#: a few hundred kilobytes show every abbreviation habit a document has.
+TRAIN_CHARS = 300_000
 
-    Either way the abbreviations in :data:`ABBREVIATIONS` (``U.S.`` and the like)
-    are added, so they never end a sentence.
+
+def make_sentence_splitter(doc: Document | None = None):
+    """A Punkt tokenizer for ``doc``: NLTK's pretrained English model when installed, else one trained on
+    the document itself (its first :data:`TRAIN_CHARS` characters of paragraphs).
+
+    Training per document keeps a document's sentences the same whatever else is in the corpus.
+    Either way the abbreviations in :data:`ABBREVIATIONS` (``U.S.`` and the like) are added, so they
+    never end a sentence.
+
+    Args:
+        doc: the document to split. Defaults to None (only valid when the pretrained model is installed,
+            else an untrained Punkt with :data:`ABBREVIATIONS` only).
 
     Returns:
         An object with ``span_tokenize(text) -> Iterator[(start, end)]``.
     """
     import nltk
-    from nltk.tokenize.punkt import PunktSentenceTokenizer, PunktTrainer
+    from nltk.tokenize.punkt import PunktParameters, PunktSentenceTokenizer, PunktTrainer
 
     if _pretrained_available():
         tokenizer = nltk.tokenize.PunktTokenizer("english")
         params = tokenizer._params
-    else:
+    elif doc is not None:
         trainer = PunktTrainer()
         trainer.INCLUDE_ALL_COLLOCS = True
-        text = "\n\n".join(doc.paragraph_text(i + 1) for doc in docs for i in range(len(doc.paragraphs)))
-        trainer.train(text, finalize=True)
+        text, size = [], 0
+        for number in range(1, len(doc.paragraphs) + 1):
+            part = doc.paragraph_text(number)
+            text.append(part)
+            size += len(part)
+            if size >= TRAIN_CHARS:
+                break
+        trainer.train("\n\n".join(text)[:TRAIN_CHARS], finalize=True)
         params = trainer.get_params()
         tokenizer = PunktSentenceTokenizer(params)
+    else:
+        params = PunktParameters()
+        tokenizer = PunktSentenceTokenizer(params)
     params.abbrev_types.update(ABBREVIATIONS)
-    logger.debug("sentence splitter: %s", splitter_kind())
     return tokenizer
 
 
-def split_sentences(docs: list[Document], splitter=None) -> list[Sentence]:
-    """Every sentence of every paragraph, in document order, with exact offsets.
+def split_document(doc: Document, splitter=None, first_id: int = 0) -> list[Sentence]:
+    """Every sentence of every paragraph of ``doc``, in reading order, with exact offsets.
 
     Args:
-        docs: the documents.
-        splitter: a Punkt tokenizer. Defaults to :func:`make_sentence_splitter` over ``docs``.
+        doc: the document.
+        splitter: a Punkt tokenizer. Defaults to :func:`make_sentence_splitter` for ``doc``.
+        first_id: the id of the first sentence. Defaults to 0.
 
     Returns:
-        Sentences numbered ``0..n-1`` in reading order; none crosses a paragraph.
+        Sentences numbered from ``first_id``; none crosses a paragraph.
     """
-    splitter = splitter or make_sentence_splitter(docs)
+    splitter = splitter or make_sentence_splitter(doc)
+    sentences: list[Sentence] = []
+    for number, para in enumerate(doc.paragraphs, start=1):
+        text = doc.text[para.start : para.end]
+        for index, (s, e) in enumerate(splitter.span_tokenize(text), start=1):
+            start, end = para.start + s, para.start + e
+            sentences.append(Sentence(first_id + len(sentences), doc.id, number, index, start, end,
+                                      doc.text[start:end]))
+    return sentences
+
+
+def split_sentences(docs: list[Document]) -> list[Sentence]:
+    """The sentences of every document (see :func:`split_document`), numbered ``0..n-1`` in corpus order."""
     sentences: list[Sentence] = []
     for doc in docs:
-        for number, para in enumerate(doc.paragraphs, start=1):
-            text = doc.text[para.start : para.end]
-            for index, (s, e) in enumerate(splitter.span_tokenize(text), start=1):
-                start, end = para.start + s, para.start + e
-                sentences.append(Sentence(len(sentences), doc.id, number, index, start, end,
-                                          doc.text[start:end]))
+        sentences += split_document(doc, first_id=len(sentences))
     return sentences
 
 
@@ -131,28 +158,3 @@ def make_chunks(docs: list[Document], sentences: list[Sentence], settings: Chunk
             chunks.append(Chunk(len(chunks), doc_id, paragraph, start, end,
                                 texts[doc_id][start:end], tuple(s.id for s in window)))
     return chunks
-
-
-#: Word windows (size, stride) embedded besides each whole sentence: a long sentence
-#: often answers a question with one clause, which its whole-sentence vector blurs.
-WINDOWS = ((8, 4), (16, 8))
-
-
-def sentence_units(sentences: list[Sentence], windows=WINDOWS) -> list[tuple[int, str]]:
-    """The texts embedded for retrieval: each sentence, plus overlapping word windows of long ones.
-
-    Returns:
-        ``(sentence_id, text)`` pairs; the whole sentence comes first for each sentence.
-    """
-    units = []
-    for sentence in sentences:
-        units.append((sentence.id, sentence.text))
-        words = sentence.text.split()
-        for size, stride in windows:
-            if len(words) <= size:
-                continue
-            for first in range(0, len(words) - size + stride, stride):
-                units.append((sentence.id, " ".join(words[first : first + size])))
-                if first + size >= len(words):
-                    break
-    return units

@@ -214,3 +214,62 @@ def corpus_hash(docs: list[Document]) -> str:
             digest.update(len(data).to_bytes(8, "little"))
             digest.update(data)
     return digest.hexdigest()
+
+
+def document_hash(doc: Document) -> str:
+    """SHA-256 over the document's id, title and text: changes whenever what is indexed of it does."""
+    return corpus_hash([doc]) if not doc.title else hashlib.sha256(
+        (corpus_hash([doc]) + doc.title).encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def read_corpus(corpus_dir: Path, files: list[Path], previous=None) -> tuple[list[Document], dict, list]:
+    """Read the documents of ``files``, taking unchanged ones from ``previous`` (an index's data) unread.
+
+    A file whose size and modification time match the previous build's record is not read again.
+    A file that cannot be read, or has no text, is skipped with a warning.
+
+    Returns:
+        ``(docs, sources, skipped)``: the documents in file order; ``{doc_id: {"path", "size",
+        "mtime_ns", "sha256"}}``; ``[(relative path, reason), ...]`` of the skipped files.
+
+    Raises:
+        CorpusError: no file gave a document with text.
+    """
+    known = {}
+    if previous is not None:
+        by_id = {doc.id: doc for doc in previous.documents}
+        known = {src.get("path"): (by_id[doc_id], src) for doc_id, src in previous.sources.items()
+                 if isinstance(src, dict) and doc_id in by_id}
+    docs, sources, skipped = [], {}, []
+    for path in files:
+        rel = path.relative_to(corpus_dir).as_posix()
+        try:
+            stat = path.stat()
+        except OSError as exc:
+            skipped.append((rel, exc.strerror or str(exc)))
+            continue
+        record = {"path": rel, "size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
+        old = known.get(rel)
+        if old is not None and all(old[1].get(key) == value for key, value in record.items()):
+            doc, record = old[0], old[1]
+        else:
+            try:
+                doc = load_document(path)
+            except CorpusError as exc:
+                logger.warning("skipping %s: %s", rel, exc)
+                skipped.append((rel, str(exc)))
+                continue
+            if not doc.paragraphs:
+                logger.warning("skipping %s: no text paragraphs", rel)
+                skipped.append((rel, "no text paragraphs"))
+                continue
+            record = {**record, "sha256": document_hash(doc)}
+        if doc.id in sources:
+            logger.warning("skipping %s: another file already gave document id %r", rel, doc.id)
+            skipped.append((rel, f"duplicate document id {doc.id!r}"))
+            continue
+        docs.append(doc)
+        sources[doc.id] = record
+    if not docs:
+        raise CorpusError(f"corpus folder {corpus_dir} has no document with text")
+    return docs, sources, skipped

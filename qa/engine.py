@@ -11,16 +11,15 @@ from pathlib import Path
 from .abbreviations import Abbreviations
 from .analysis import QuestionInfo, QuestionReader
 from .answer import Answer, Composer, Passages
-from .chunking import make_chunks, make_sentence_splitter, split_sentences, splitter_kind
+from .building import BuildReport, build
+from .chunking import splitter_kind
 from .config import ChunkSettings, Settings
-from .corpus import Document, corpus_hash, load_corpus
+from .corpus import Document, corpus_files, read_corpus
 from .embedding import Embedder
-from .index import (FORMAT_VERSION, IndexCorrupt, IndexData, IndexMissing, IndexStale, build_index,
-                    load_index, save_index)
+from .index import FORMAT_VERSION, IndexCorrupt, IndexData, IndexMissing, IndexStale, load_index, save_index
 from .question import QuestionError
 from .retrieval import Query, Retriever
 from .spelling import Speller
-from .structure import page_profiles
 
 logger = logging.getLogger(__name__)
 
@@ -70,29 +69,39 @@ class Engine:
         self.documents = {doc.id: doc for doc in docs}
         self.passages = Passages(self.documents, data.chunks, data.sentences)
         self.reader = QuestionReader([s.text for s in data.sentences])
+        #: What the build that made this engine's index did (None when the saved index was used as it was).
+        self.build_report: BuildReport | None = None
+        #: Corpus files that could not be read: ``(relative path, reason)``.
+        self.skipped: list[tuple[str, str]] = []
         self.speller: Speller = self.reader.speller
         self.abbreviations: Abbreviations = self.reader.abbreviations
 
     @classmethod
     def load(cls, corpus: str | os.PathLike | None = None, index: str | os.PathLike | None = None,
              model: str | None = None, chunking: ChunkSettings | None = None,
-             rebuild: bool = False, progress: bool = False, settings: Settings | None = None) -> "Engine":
-        """Load the corpus and its index, building the index when missing, stale or corrupt.
+             rebuild: bool = False, progress: bool = False, settings: Settings | None = None,
+             full: bool = False) -> "Engine":
+        """Load the corpus and its index, building what is missing, changed, stale or corrupt.
+
+        The saved index is used as it is when no corpus file changed (files are checked by size and
+        modification time, then by content hash). Otherwise a new build re-embeds only the documents that
+        were added or changed, copies the rest, and drops the removed ones.
 
         Args:
-            corpus: folder of ``.txt``/``.md`` documents. Defaults to ``settings.corpus_dir``.
+            corpus: folder of documents (see :func:`qa.corpus.corpus_files`). Defaults to ``settings.corpus_dir``.
             index: index folder. Defaults to ``settings.index_dir``.
             model: sentence-transformers name or path. Defaults to ``settings.model``.
             chunking: sentences per chunk and overlap. Defaults to ``settings.chunking``.
-            rebuild: build even when the saved index is current. Defaults to False.
+            rebuild: write a new build even when the saved index is current. Defaults to False.
             progress: show a progress bar while embedding a build. Defaults to False.
             settings: paths, model, top_k, retrieval weights and answer thresholds. Defaults to
                 :meth:`Settings.from_env` (``$QA_CORPUS_DIR``, ``$QA_INDEX_DIR``, ``$QA_MODEL``, ``$QA_TOP_K``,
                 ``$QA_RETRIEVAL_*``, ``$QA_ANSWER_*``; else the project's ``corpus/``, ``index/`` and the
                 packaged all-MiniLM-L6-v2).
+            full: re-embed every document instead of reusing the saved index's vectors. Defaults to False.
 
         Raises:
-            qa.corpus.CorpusError: the corpus is missing or unreadable.
+            qa.corpus.CorpusError: the corpus is missing or has no readable document.
             qa.embedding.ModelError: the model cannot be found or loaded.
             qa.config.SettingsError: an environment variable read for ``settings`` is not valid.
         """
@@ -100,43 +109,48 @@ class Engine:
         if chunking is not None:
             settings = dataclasses.replace(settings, chunking=chunking)
         corpus_dir, index_dir, chunking = settings.corpus_dir, settings.index_dir, settings.chunking
-        docs = load_corpus(corpus_dir)
+        files = corpus_files(corpus_dir)           # a missing or empty corpus is reported before the model loads
         embedder = Embedder(settings.model)
         embedder.model  # load now: a missing model is reported before any work
-        build_key = {"format": FORMAT_VERSION, "corpus_hash": corpus_hash(docs), "model": embedder.name,
+        build_key = {"format": FORMAT_VERSION, "model": embedder.name,
                      "chunking": dataclasses.asdict(chunking), "splitter": splitter_kind()}
-        data = None
-        if not rebuild:
-            try:
-                data = load_index(index_dir, build_key)
-            except IndexMissing:
-                logger.info("no index in %s yet; building it", index_dir)
-            except (IndexCorrupt, IndexStale) as exc:
-                logger.warning("%s; rebuilding", exc)
-        if data is None:
-            data = cls.build(docs, embedder, chunking, build_key, index_dir, progress)
-        engine = cls(docs, data, embedder, corpus_dir=corpus_dir, index_dir=index_dir, settings=settings)
+        previous = None
+        try:
+            previous = load_index(index_dir, build_key)
+        except IndexMissing:
+            logger.info("no index in %s yet; building it", index_dir)
+        except (IndexCorrupt, IndexStale) as exc:
+            logger.warning("%s; rebuilding", exc)
+        docs, sources, skipped = read_corpus(corpus_dir, files, previous)
+        report = None
+        unchanged = previous is not None and [d.id for d in docs] == [d.id for d in previous.documents] and all(
+            sources[d.id]["sha256"] == previous.sources.get(d.id, {}).get("sha256") for d in docs)
+        if unchanged and not rebuild:
+            data = previous
+        else:
+            if previous is not None and not unchanged:
+                logger.info("corpus changed; updating the index in %s", index_dir)
+            data, report = build(docs, sources, embedder, chunking, build_key,
+                                 previous=None if full else previous, progress=progress)
+            report.skipped = skipped
+            cls._save(data, index_dir)
+            logger.info("%s", report.summary())
+        engine = cls(data.documents, data, embedder, corpus_dir=corpus_dir, index_dir=index_dir, settings=settings)
+        engine.build_report = report
+        engine.skipped = skipped
         embedder.encode(["warm up"])
         return engine
 
     @staticmethod
-    def build(docs: list[Document], embedder: Embedder, chunking: ChunkSettings, build_key: dict,
-              index_dir: Path | None, progress: bool = False) -> IndexData:
-        """Split, chunk and embed ``docs``; save to ``index_dir`` (kept in memory if it is not writable).
-
-        When the save fails, the returned data's ``unsaved`` says why (``qa index`` then exits 1).
-        """
-        sentences = split_sentences(docs, make_sentence_splitter(docs))
-        chunks = make_chunks(docs, sentences, chunking)
-        data = build_index(sentences, chunks, embedder, build_key, progress=progress,
-                           profiles=page_profiles(sentences, docs))
-        if index_dir is not None:
-            try:
-                save_index(data, index_dir)
-            except OSError as exc:
-                data.unsaved = f"cannot write the index to {index_dir} ({exc.strerror or exc})"
-                logger.warning("%s; serving it from memory only", data.unsaved)
-        return data
+    def _save(data: IndexData, index_dir: Path | None) -> None:
+        """Save ``data`` to ``index_dir``; when that fails, keep it in memory and say why in ``data.unsaved``."""
+        if index_dir is None:
+            return
+        try:
+            save_index(data, index_dir)
+        except OSError as exc:
+            data.unsaved = f"cannot write the index to {index_dir} ({exc.strerror or exc})"
+            logger.warning("%s; serving it from memory only", data.unsaved)
 
     # -- asking -------------------------------------------------------------------------------
 
@@ -164,7 +178,7 @@ class Engine:
             [r.embed_text for r in readings] + [alt.embed_text for _, alt in extra])
         chosen = list(range(len(infos)))
         if extra:
-            dense = self.retriever.dense_scores(vectors).max(axis=1)
+            dense = self.retriever.best_similarity(vectors)
             for n, (i, alt) in enumerate(extra, start=len(infos)):
                 if dense[n] > dense[chosen[i]]:
                     chosen[i], readings[i] = n, alt

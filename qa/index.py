@@ -1,30 +1,40 @@
-"""The index on disk: FAISS vectors, sentence/chunk tables and a manifest; atomic builds, checked loads.
+"""The index on disk: vectors, token and window vectors, BM25, tables, manifest; atomic builds, mapped loads.
 
 Layout of the index folder::
 
-    index/CURRENT              name of the live build folder (replaced atomically)
-    index/build-<id>/manifest.json   what it was built from + SHA-256 of every file
-    index/build-<id>/units.faiss     vectors of every sentence and of word windows of long ones
-    index/build-<id>/arrays.npz      which sentence each unit belongs to; token vectors per sentence
-    index/build-<id>/meta.json       sentences and chunks with their offsets
-    index/build-<id>/profiles.json   each document's page profile (deck, byline, bios, conclusion, questions)
+    index/CURRENT                     name of the live build folder (replaced atomically)
+    index/build-<id>/manifest.json    what it was built from, each document's source and content hash,
+                                      and a hash of every file
+    index/build-<id>/documents.json   each document's id, title, text (as extracted) and paragraph spans
+    index/build-<id>/sentences.npy    per sentence: document number, paragraph, index, start, end
+    index/build-<id>/chunks.npy       per chunk: first sentence, number of sentences
+    index/build-<id>/vectors.npy      each sentence's unit vector (float32)
+    index/build-<id>/tokens.npy       each sentence's unit token vectors (float16), token_offsets.npy says where
+    index/build-<id>/windows.npy      each sentence's token-window vectors (float16), window_offsets.npy says where
+    index/build-<id>/bm25.npz         the sparse BM25 term-by-sentence matrix and its vocabulary
+    index/build-<id>/profiles.json    each document's page profile (deck, byline, bios, conclusion, questions)
+    index/build-<id>/sentences.faiss  the HNSW graph, only for corpora above FLAT_MAX_SENTENCES
 
-    index/.lock                held by the process writing a build (the ``filelock`` package)
+    index/.lock                       held by the process writing a build (the ``filelock`` package)
 
 A build is written to a temporary folder, flushed, renamed, and only then does
 ``CURRENT`` (a temp file renamed over the old one) point at it: an interrupted
 build leaves the previous index in place. Writers take ``index/.lock`` for the
 whole write, so two processes saving at once take turns; only the lock holder
 removes old builds (all but the live one and the one it replaced) and the
-temporary folders of killed builds. Loading checks
-that ``CURRENT`` names a build folder inside the index folder, then every file's
-hash and the manifest's build key, so a truncated, missing, foreign or stale
-file is reported as such, never half-used; a build removed by a concurrent save
-while it is read is retried from the new ``CURRENT``.
+temporary folders of killed builds. Loading checks that ``CURRENT`` names a build
+folder inside the index folder, then every file's size and hash (files over
+``FULL_HASH_BYTES`` by their size and their first and last megabytes, so a start
+never reads gigabytes) and the manifest's build key, so a truncated, missing,
+foreign or stale file is reported as such, never half-used; a build removed by a
+concurrent save while it is read is retried from the new ``CURRENT``. The big
+arrays are memory-mapped: the operating system pages in what a query touches.
 
-FAISS index type: exact inner product (``IndexFlatIP``) over unit vectors, i.e.
-cosine similarity. An article has a few hundred units; brute force is exact and
-takes microseconds. Approximate indexes (IVF, HNSW) only pay off past ~100k vectors.
+FAISS index type, by size (measured in ``bench/scale.py``, see ``docs/scale.md``): exact inner
+product (``IndexFlatIP``) over the sentences' unit vectors up to ``FLAT_MAX_SENTENCES``; it is built
+from ``vectors.npy`` at load in a fraction of a second, and a query scans 100,000 vectors in a few
+milliseconds. Above that an HNSW graph (approximate, saved with the build) keeps the first stage
+sub-linear.
 """
 from __future__ import annotations
 
@@ -44,14 +54,21 @@ from pathlib import Path
 import numpy as np
 
 from .chunking import Chunk, Sentence
-from .structure import ROLES, PageProfile, page_profiles
+from .corpus import Document, Span
+from .embedding import IndexVectors
+from .lexical import BM25
+from .structure import ROLES, PageProfile
 
 logger = logging.getLogger(__name__)
 
 #: Bump when the files or the way they are derived from the corpus change.
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 POINTER = "CURRENT"
-FILES = ("units.faiss", "arrays.npz", "meta.json", "profiles.json")
+FILES = ("documents.json", "sentences.npy", "chunks.npy", "vectors.npy", "tokens.npy", "token_offsets.npy",
+         "windows.npy", "window_offsets.npy", "bm25.npz", "profiles.json")
+#: The arrays loaded memory-mapped rather than read.
+MAPPED = ("vectors.npy", "tokens.npy", "token_offsets.npy", "windows.npy", "window_offsets.npy")
+HNSW_FILE = "sentences.faiss"
 LOCK = ".lock"
 #: Longest wait for another process's write to finish before giving up (the build then stays in memory).
 LOCK_TIMEOUT_SECONDS = 120.0
@@ -59,6 +76,12 @@ LOCK_TIMEOUT_SECONDS = 120.0
 BUILD_NAME = re.compile(r"build-[A-Za-z0-9_-]{1,100}")
 #: A load retries this many times when a concurrent save replaced the build it was reading.
 LOAD_ATTEMPTS = 5
+#: Files up to this size are hashed whole at load; bigger ones by size, first and last megabytes.
+FULL_HASH_BYTES = 64 * 2**20
+#: Up to this many sentences the first stage is exact (``IndexFlatIP``); above, HNSW (see ``docs/scale.md``).
+FLAT_MAX_SENTENCES = 200_000
+#: HNSW parameters: neighbours per node, and candidates explored per search and per insertion.
+HNSW_M, HNSW_EF_SEARCH, HNSW_EF_CONSTRUCTION = 32, 256, 80
 
 
 class IndexUnusable(Exception):
@@ -74,49 +97,86 @@ class IndexCorrupt(IndexUnusable):
 
 
 class IndexStale(IndexUnusable):
-    """The index was built from another corpus, model or chunking."""
+    """The index was built with another model, chunking, splitter or format."""
 
 
 @dataclass
 class IndexData:
-    """Everything retrieval needs, in memory.
+    """Everything retrieval needs; the big arrays of a loaded index are memory-mapped.
 
-    Row ``u`` of ``faiss_index`` embeds a unit of sentence ``unit_sentence[u]``;
-    ``token_vectors[token_offsets[j]:token_offsets[j + 1]]`` are sentence ``j``'s token vectors.
+    ``documents`` are the documents as indexed (their extracted text is what citations quote);
+    ``sources[doc_id]`` is ``{"path", "size", "mtime_ns", "sha256"}`` of the file each came from, so the
+    next build re-embeds only what changed. ``vectors`` holds each sentence's vector, token vectors and
+    window vectors (:class:`qa.embedding.IndexVectors`); ``faiss_index`` searches ``vectors.vectors``.
     """
 
     build_key: dict
+    documents: list[Document]
     sentences: list[Sentence]
     chunks: list[Chunk]
+    vectors: IndexVectors
+    bm25: BM25
     faiss_index: object
-    unit_sentence: np.ndarray
-    token_vectors: np.ndarray
-    token_offsets: np.ndarray
     manifest: dict
+    sources: dict = dataclasses.field(default_factory=dict)
     #: Why the index could not be written to disk (it is then served from memory only); None when saved or loaded.
     unsaved: str | None = None
-    #: Each document's page parts, found at build time (:func:`qa.structure.page_profiles`); empty when
-    #: made by hand without them (retrieval then finds them from the sentences).
+    #: Each document's page parts, found at build time (:func:`qa.structure.page_profiles`).
     profiles: list[PageProfile] = dataclasses.field(default_factory=list)
 
 
-def make_faiss_index(vectors: np.ndarray):
-    """An exact inner-product FAISS index holding ``vectors`` (shape ``(n, d)``, float32)."""
+def make_faiss_index(vectors: np.ndarray, flat_max: int = FLAT_MAX_SENTENCES):
+    """A FAISS inner-product index over ``vectors`` (shape ``(n, d)``): exact up to ``flat_max`` rows, HNSW above.
+
+    Args:
+        vectors: unit vectors, float32.
+        flat_max: most rows searched exactly. Defaults to :data:`FLAT_MAX_SENTENCES`.
+    """
     import faiss
 
-    index = faiss.IndexFlatIP(vectors.shape[1])
+    vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+    if len(vectors) <= flat_max:
+        index = faiss.IndexFlatIP(vectors.shape[1])
+    else:
+        index = faiss.IndexHNSWFlat(vectors.shape[1], HNSW_M, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
+        index.hnsw.efSearch = HNSW_EF_SEARCH
     if len(vectors):
-        index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+        index.add(vectors)
     return index
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+def _file_digest(path: Path) -> str:
+    """SHA-256 of the file, or for a file over :data:`FULL_HASH_BYTES` of its size, first and last MiB."""
+    digest = hashlib.sha256()
+    size = path.stat().st_size
+    with open(path, "rb") as handle:
+        if size <= FULL_HASH_BYTES:
+            for block in iter(lambda: handle.read(2**20), b""):
+                digest.update(block)
+        else:
+            digest.update(size.to_bytes(8, "little"))
+            digest.update(handle.read(2**20))
+            handle.seek(size - 2**20)
+            digest.update(handle.read(2**20))
+    return digest.hexdigest()
 
 
 def _fsync_write(path: Path, data: bytes) -> None:
     with open(path, "wb") as handle:
         handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def _fsync_npy(path: Path, array: np.ndarray) -> None:
+    """Write ``array`` as a ``.npy`` file in 16 MiB pieces (a full disk raises the system's own error)."""
+    array = np.ascontiguousarray(array)
+    with open(path, "wb") as handle:
+        np.lib.format.write_array_header_1_0(handle, np.lib.format.header_data_from_array_1_0(array))
+        flat = array.reshape(-1).view(np.uint8) if array.size else np.zeros(0, np.uint8)
+        for first in range(0, len(flat), 16 * 2**20):
+            handle.write(flat[first : first + 16 * 2**20].data)
         handle.flush()
         os.fsync(handle.fileno())
 
@@ -168,21 +228,13 @@ def save_index(data: IndexData, index_dir: Path) -> Path:
             previous = None
         tmp.mkdir()
         try:
-            _fsync_write(tmp / "units.faiss", faiss.serialize_index(data.faiss_index).tobytes())
-            with open(tmp / "arrays.npz", "wb") as handle:
-                np.savez(handle, unit_sentence=data.unit_sentence, token_vectors=data.token_vectors,
-                         token_offsets=data.token_offsets)
-                handle.flush()
-                os.fsync(handle.fileno())
-            meta = {"sentences": [dataclasses.asdict(s) for s in data.sentences],
-                    "chunks": [dataclasses.asdict(c) for c in data.chunks]}
-            _fsync_write(tmp / "meta.json", json.dumps(meta, ensure_ascii=False).encode("utf-8"))
-            _fsync_write(tmp / "profiles.json", json.dumps([p.to_dict() for p in data.profiles],
-                                                           ensure_ascii=False).encode("utf-8"))
+            _write_files(data, tmp)
+            names = FILES + ((HNSW_FILE,) if (tmp / HNSW_FILE).exists() else ())
             manifest = {**data.manifest, "build_key": data.build_key, "versions": _versions(),
-                        "files": {name: {"sha256": _sha256(tmp / name), "bytes": (tmp / name).stat().st_size}
-                                  for name in FILES}}
-            _fsync_write(tmp / "manifest.json", json.dumps(manifest, indent=2).encode("utf-8"))
+                        "documents": data.sources,
+                        "files": {name: {"sha256": _file_digest(tmp / name), "bytes": (tmp / name).stat().st_size}
+                                  for name in names}}
+            _fsync_write(tmp / "manifest.json", json.dumps(manifest, indent=1).encode("utf-8"))
             os.rename(tmp, final)
             pointer_tmp = index_dir / f".{POINTER}.{build_id}"
             _fsync_write(pointer_tmp, build_id.encode("ascii"))
@@ -199,6 +251,33 @@ def save_index(data: IndexData, index_dir: Path) -> Path:
         _remove_entries(index_dir, lambda name: name not in (build_id, previous) and name.startswith(
             ("build-", ".tmp-build-", f".{POINTER}.")))
     return final
+
+
+def _write_files(data: IndexData, folder: Path) -> None:
+    """Write every file of ``data`` but the manifest into ``folder``, each flushed to disk."""
+    import faiss
+
+    numbers = {doc.id: n for n, doc in enumerate(data.documents)}
+    docs = [{"id": d.id, "title": d.title, "text": d.text, "paragraphs": [[p.start, p.end] for p in d.paragraphs]}
+            for d in data.documents]
+    _fsync_write(folder / "documents.json", json.dumps(docs, ensure_ascii=False).encode("utf-8"))
+    _fsync_npy(folder / "sentences.npy", np.array(
+        [(numbers[s.doc], s.paragraph, s.index, s.start, s.end) for s in data.sentences], dtype=np.int64
+    ).reshape(-1, 5))
+    _fsync_npy(folder / "chunks.npy", np.array(
+        [(c.sentence_ids[0], len(c.sentence_ids)) for c in data.chunks], dtype=np.int64).reshape(-1, 2))
+    v = data.vectors
+    for name, array in (("vectors.npy", v.vectors), ("tokens.npy", v.tokens), ("token_offsets.npy", v.token_offsets),
+                        ("windows.npy", v.windows), ("window_offsets.npy", v.window_offsets)):
+        _fsync_npy(folder / name, array)
+    with open(folder / "bm25.npz", "wb") as handle:
+        np.savez(handle, **data.bm25.to_arrays())
+        handle.flush()
+        os.fsync(handle.fileno())
+    _fsync_write(folder / "profiles.json", json.dumps([p.to_dict() for p in data.profiles],
+                                                      ensure_ascii=False).encode("utf-8"))
+    if not isinstance(data.faiss_index, faiss.IndexFlat):
+        _fsync_write(folder / HNSW_FILE, faiss.serialize_index(data.faiss_index).tobytes())
 
 
 def _remove_entries(index_dir: Path, chosen) -> None:
@@ -270,33 +349,52 @@ def load_index(index_dir: Path, build_key: dict) -> IndexData:
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def _read_build(build: Path) -> dict[str, bytes]:
-    """The bytes of a build's manifest and files, every file opened before any is read.
+def _open_build(build: Path) -> dict[str, object]:
+    """Open every file of a build before reading any: small files as bytes, big arrays memory-mapped.
 
-    Once open, a file stays readable even if a concurrent save removes the build, so the only
-    window for that race is the few microseconds between reading ``CURRENT`` and these opens.
+    Once open (or mapped), a file stays readable even if a concurrent save removes the build, so the
+    only window for that race is the few microseconds between reading ``CURRENT`` and these opens.
 
     Raises:
         IndexCorrupt: a file is missing, a folder, or unreadable.
     """
-    handles = {}
+    raw: dict[str, object] = {}
     try:
-        for name in ("manifest.json", *FILES):
-            handles[name] = open(build / name, "rb")
-        return {name: handle.read() for name, handle in handles.items()}
+        raw["manifest.json"] = (build / "manifest.json").read_bytes()
+        for name in FILES:
+            path = build / name
+            if name in MAPPED:
+                handle = open(path, "rb")   # an open handle keeps the file if the build is removed now
+                raw[name] = (path, handle)
+            else:
+                raw[name] = path.read_bytes()
+        if (build / HNSW_FILE).exists():
+            raw[HNSW_FILE] = (build / HNSW_FILE).read_bytes()
     except OSError as exc:
+        for value in raw.values():
+            if isinstance(value, tuple):
+                value[1].close()
         missing = isinstance(exc, FileNotFoundError)
         raise IndexCorrupt(f"index file {exc.filename or build} is {'missing' if missing else 'unreadable'} "
                            f"({type(exc).__name__})") from exc
-    finally:
-        for handle in handles.values():
-            handle.close()
+    return raw
+
+
+def _digest(value) -> str:
+    if isinstance(value, tuple):
+        return _file_digest(value[0])
+    if len(value) <= FULL_HASH_BYTES:
+        return hashlib.sha256(value).hexdigest()
+    digest = hashlib.sha256(len(value).to_bytes(8, "little"))
+    digest.update(value[: 2**20])
+    digest.update(value[-(2**20):])
+    return digest.hexdigest()
 
 
 def _load_build(build: Path, build_key: dict) -> IndexData:
     """Load and check one build folder (see :func:`load_index`)."""
     try:
-        raw = _read_build(build)
+        raw = _open_build(build)
     except IndexCorrupt:   # a build of an older format lacks newer files: say it is stale, not corrupt
         try:
             old_key = json.loads((build / "manifest.json").read_text(encoding="utf-8")).get("build_key")
@@ -306,39 +404,66 @@ def _load_build(build: Path, build_key: dict) -> IndexData:
             raise IndexStale(f"index in {build.parent} is stale: {describe_change(old_key, build_key)}") from None
         raise
     try:
+        return _parse_build(build, build_key, raw)
+    finally:
+        for value in raw.values():
+            if isinstance(value, tuple):
+                value[1].close()
+
+
+def _parse_build(build: Path, build_key: dict, raw: dict) -> IndexData:
+    try:
         manifest = json.loads(raw["manifest.json"].decode("utf-8"))
         files = manifest["files"]
-        if not isinstance(files, dict):
-            raise TypeError("files is not an object")
-    except (ValueError, KeyError, TypeError) as exc:
+        sources = manifest.get("documents", {})
+        if not isinstance(files, dict) or not isinstance(sources, dict):
+            raise TypeError("files or documents is not an object")
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise IndexCorrupt(f"index manifest in {build} is unreadable ({type(exc).__name__})") from exc
     if manifest.get("build_key") != build_key:
         raise IndexStale(f"index in {build.parent} is stale: {describe_change(manifest.get('build_key'), build_key)}")
-    for name in FILES:
+    for name in (*FILES, *((HNSW_FILE,) if HNSW_FILE in raw else ())):
         expected = files.get(name)
-        if not isinstance(expected, dict) or hashlib.sha256(raw[name]).hexdigest() != expected.get("sha256"):
+        if not isinstance(expected, dict) or _digest(raw[name]) != expected.get("sha256"):
             raise IndexCorrupt(f"index file {build / name} is truncated or altered (checksum mismatch)")
     try:
         import faiss
 
-        faiss_index = faiss.deserialize_index(np.frombuffer(raw["units.faiss"], dtype=np.uint8))
-        with np.load(io.BytesIO(raw["arrays.npz"]), allow_pickle=False) as arrays:
-            unit_sentence, token_vectors, token_offsets = (
-                arrays["unit_sentence"], arrays["token_vectors"], arrays["token_offsets"])
-        meta = json.loads(raw["meta.json"].decode("utf-8"))
-        sentences = [Sentence(**s) for s in meta["sentences"]]
-        chunks = [Chunk(**{**c, "sentence_ids": tuple(c["sentence_ids"])}) for c in meta["chunks"]]
+        docs = [Document(str(d["id"]), str(d["title"]), str(d["text"]),
+                         [Span(int(a), int(b)) for a, b in d["paragraphs"]])
+                for d in json.loads(raw["documents.json"].decode("utf-8"))]
+        table = np.load(io.BytesIO(raw["sentences.npy"]), allow_pickle=False)
+        chunk_table = np.load(io.BytesIO(raw["chunks.npy"]), allow_pickle=False)
+        mapped = {name: np.load(raw[name][0], mmap_mode="r", allow_pickle=False) for name in MAPPED}
+        with np.load(io.BytesIO(raw["bm25.npz"]), allow_pickle=False) as arrays:
+            bm25 = BM25.from_arrays({key: arrays[key] for key in arrays.files})
         profiles = [PageProfile.from_dict(p) for p in json.loads(raw["profiles.json"].decode("utf-8"))]
-    except Exception as exc:  # faiss raises RuntimeError, numpy ValueError, json ValueError...
+        sentences = [Sentence(i, docs[d].id, int(p), int(x), int(a), int(b), docs[d].text[a:b])
+                     for i, (d, p, x, a, b) in enumerate(table.tolist())]
+        texts = {doc.id: doc.text for doc in docs}
+        chunks = []
+        for i, (first, count) in enumerate(chunk_table.tolist()):
+            head, tail = sentences[first], sentences[first + count - 1]
+            chunks.append(Chunk(i, head.doc, head.paragraph, head.start, tail.end,
+                                texts[head.doc][head.start : tail.end], tuple(range(first, first + count))))
+        vectors = IndexVectors(mapped["vectors.npy"], mapped["tokens.npy"], np.asarray(mapped["token_offsets.npy"]),
+                               mapped["windows.npy"], np.asarray(mapped["window_offsets.npy"]))
+        if HNSW_FILE in raw:
+            faiss_index = faiss.deserialize_index(np.frombuffer(raw[HNSW_FILE], dtype=np.uint8))
+            faiss_index.hnsw.efSearch = HNSW_EF_SEARCH
+        else:
+            faiss_index = make_faiss_index(np.asarray(vectors.vectors))
+    except Exception as exc:  # faiss raises RuntimeError, numpy ValueError, json ValueError, IndexError...
         raise IndexCorrupt(f"index in {build} cannot be read ({type(exc).__name__})") from exc
-    if (len(unit_sentence) != faiss_index.ntotal or len(token_offsets) != len(sentences) + 1
-            or (len(token_offsets) and int(token_offsets[-1]) != len(token_vectors))):
+    n = len(sentences)
+    if (len(vectors.vectors) != n or faiss_index.ntotal != n or len(vectors.token_offsets) != n + 1
+            or len(vectors.window_offsets) != n + 1 or int(vectors.token_offsets[-1]) != len(vectors.tokens)
+            or int(vectors.window_offsets[-1]) != len(vectors.windows) or bm25.size != n):
         raise IndexCorrupt(f"index in {build} is inconsistent (vector and table sizes differ)")
-    if any(i >= len(sentences) for p in profiles for role in ROLES
-           for i in getattr(p, role)):
+    if any(i >= n for p in profiles for role in ROLES for i in getattr(p, role)):
         raise IndexCorrupt(f"index in {build} is inconsistent (a page profile names a missing sentence)")
-    return IndexData(build_key, sentences, chunks, faiss_index, unit_sentence, token_vectors,
-                     token_offsets, manifest, profiles=profiles)
+    return IndexData(build_key, docs, sentences, chunks, vectors, bm25, faiss_index, manifest,
+                     sources=sources, profiles=profiles)
 
 
 def describe_change(old: dict | None, new: dict) -> str:
@@ -353,40 +478,3 @@ def describe_change(old: dict | None, new: dict) -> str:
             else:
                 changes.append(f"{key} changed ({old.get(key)} -> {new.get(key)})")
     return ", ".join(changes) or "unknown change"
-
-
-def build_index(sentences: list[Sentence], chunks: list[Chunk], embedder, build_key: dict,
-                progress: bool = False, profiles: list[PageProfile] | None = None) -> IndexData:
-    """Embed the sentences (with their token vectors) and their word windows into an :class:`IndexData`.
-
-    Args:
-        sentences: from :func:`qa.chunking.split_sentences`.
-        chunks: from :func:`qa.chunking.make_chunks`.
-        embedder: a :class:`qa.embedding.Embedder`.
-        build_key: what the index is built from (stored in the manifest, compared on load).
-        progress: show a progress bar while embedding. Defaults to False.
-        profiles: each document's page profile (:func:`qa.structure.page_profiles`). Defaults to those
-            found from ``sentences`` alone (no titles).
-    """
-    from .chunking import sentence_units
-
-    profiles = page_profiles(sentences) if profiles is None else profiles
-
-    units = sentence_units(sentences)
-    dim = embedder.dimension
-    sentence_vectors, tokens = embedder.encode_with_tokens([s.text for s in sentences], show_progress=progress) \
-        if sentences else (np.zeros((0, dim), np.float32), [])
-    windows = [(sid, text) for sid, text in units if text != sentences[sid].text]
-    window_vectors = embedder.encode([text for _, text in windows], show_progress=progress) if windows \
-        else np.zeros((0, dim), np.float32)
-    unit_sentence = np.array([s.id for s in sentences] + [sid for sid, _ in windows], dtype=np.int32)
-    offsets = np.zeros(len(sentences) + 1, dtype=np.int64)
-    offsets[1:] = np.cumsum([len(t) for t in tokens]) if tokens else []
-    token_vectors = np.concatenate(tokens) if tokens else np.zeros((0, dim), np.float32)
-    manifest = {"format": FORMAT_VERSION, "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-                "counts": {"sentences": len(sentences), "chunks": len(chunks), "units": len(unit_sentence)},
-                "profiles": {p.doc: {"title": p.title is not None, "deck": len(p.deck), "byline": len(p.byline),
-                                     "bios": len(p.bio), "conclusion": len(p.conclusion), "asked": len(p.asked)}
-                             for p in profiles}}
-    return IndexData(build_key, sentences, chunks, make_faiss_index(np.concatenate([sentence_vectors, window_vectors])),
-                     unit_sentence, token_vectors, offsets, manifest, profiles=profiles)

@@ -1,7 +1,6 @@
 """Lexical matching: NLTK tokenizing and Porter stemming, and Okapi BM25 over a fixed set of passages."""
 from __future__ import annotations
 
-import math
 import re
 from collections import Counter
 from functools import lru_cache
@@ -68,39 +67,87 @@ def terms(text: str) -> list[str]:
 
 
 class BM25:
-    """Okapi BM25 scores of a query against every passage, as one NumPy vector.
+    """Okapi BM25 scores of a query against every passage, from a sparse term-by-passage matrix.
 
-    Per-term score vectors are computed once, so a query costs one vector add per
-    query term.
+    Row ``vocab[term]`` of ``matrix`` holds that term's BM25 weight in each passage, so a query costs
+    one sparse row sum per query term, whatever the number of passages. The matrix is saved with the
+    index (:meth:`to_arrays`, :meth:`from_arrays`), so loading builds nothing.
 
     Usage example:
-        >>> bm25 = BM25([terms("cyber theft of property"), terms("financial data")])
+        >>> bm25 = BM25.build([terms("cyber theft of property"), terms("financial data")])
         >>> [round(float(x), 3) for x in bm25.scores(terms("cyber theft"))]
         [1.281, 0.0]
-
-    Args:
-        docs: the passages, each as a list of terms (see :func:`terms`).
-        k1: term-frequency saturation. Defaults to 1.2.
-        b: length normalisation. Defaults to 0.75.
     """
 
-    def __init__(self, docs: list[list[str]], k1: float = 1.2, b: float = 0.75) -> None:
-        self.size = len(docs)
-        lengths = np.array([len(d) for d in docs], dtype=np.float32)
-        avg = float(lengths.mean()) if self.size and lengths.mean() > 0 else 1.0
-        norm = k1 * (1 - b + b * lengths / avg)
-        df: Counter[str] = Counter()
-        for doc in docs:
-            df.update(set(doc))
-        self._vectors: dict[str, np.ndarray] = {}
-        for term, freq in df.items():
-            idf = math.log(1 + (self.size - freq + 0.5) / (freq + 0.5))
-            tf = np.array([doc.count(term) for doc in docs], dtype=np.float32)
-            self._vectors[term] = (idf * tf * (k1 + 1) / (tf + norm)).astype(np.float32)
-        self.idf = {t: math.log(1 + (self.size - f + 0.5) / (f + 0.5)) for t, f in df.items()}
+    def __init__(self, matrix, vocab: dict[str, int], idf: np.ndarray) -> None:
+        self.matrix = matrix.tocsr()
+        self.matrix.sort_indices()
+        self.size = matrix.shape[1]
+        self.vocab = vocab
+        self.idf = {term: float(idf[row]) for term, row in vocab.items()}
+        self._rarest = float(idf.max()) if len(idf) else 1.0
+
+    @classmethod
+    def build(cls, docs: list[list[str]], k1: float = 1.2, b: float = 0.75) -> "BM25":
+        """BM25 over ``docs``, each a list of terms (see :func:`terms`).
+
+        Args:
+            docs: the passages' terms.
+            k1: term-frequency saturation. Defaults to 1.2.
+            b: length normalisation. Defaults to 0.75.
+        """
+        from scipy import sparse
+
+        size = len(docs)
+        vocab: dict[str, int] = {}
+        rows, cols, counts = [], [], []
+        lengths = np.zeros(size, dtype=np.float32)
+        for col, doc in enumerate(docs):
+            lengths[col] = len(doc)
+            for term, count in Counter(doc).items():
+                rows.append(vocab.setdefault(term, len(vocab)))
+                cols.append(col)
+                counts.append(count)
+        rows_a, cols_a = np.array(rows, dtype=np.int64), np.array(cols, dtype=np.int64)
+        tf = np.array(counts, dtype=np.float32)
+        df = np.bincount(rows_a, minlength=len(vocab)).astype(np.float64)
+        idf = np.log(1 + (size - df + 0.5) / (df + 0.5))
+        avg = float(lengths.mean()) if size and lengths.mean() > 0 else 1.0
+        norm = k1 * (1 - b + b * lengths[cols_a] / avg)
+        weights = (idf[rows_a] * tf * (k1 + 1) / (tf + norm)).astype(np.float32)
+        matrix = sparse.csr_matrix((weights, (rows_a, cols_a)), shape=(len(vocab), size), dtype=np.float32)
+        return cls(matrix, vocab, idf.astype(np.float32))
+
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        """The arrays :meth:`from_arrays` needs (for ``np.savez``)."""
+        terms_by_row = sorted(self.vocab, key=self.vocab.get)
+        return {"data": self.matrix.data, "indices": self.matrix.indices, "indptr": self.matrix.indptr,
+                "shape": np.array(self.matrix.shape, dtype=np.int64),
+                "terms": np.array(terms_by_row, dtype=str), "idf": np.array(
+                    [self.idf[t] for t in terms_by_row], dtype=np.float32)}
+
+    @classmethod
+    def from_arrays(cls, arrays) -> "BM25":
+        """The BM25 saved by :meth:`to_arrays`."""
+        from scipy import sparse
+
+        shape = tuple(int(x) for x in arrays["shape"])
+        matrix = sparse.csr_matrix((arrays["data"], arrays["indices"], arrays["indptr"]), shape=shape)
+        return cls(matrix, {str(t): i for i, t in enumerate(arrays["terms"])}, np.asarray(arrays["idf"]))
+
+    def _rows(self, query) -> list[int]:
+        return [self.vocab[t] for t in query if t in self.vocab]
+
+    def scores(self, query: list[str]) -> np.ndarray:
+        """BM25 score of every passage for ``query`` terms; shape ``(size,)``, zeros when no term matches."""
+        out = np.zeros(self.size, dtype=np.float32)
+        for row in self._rows(query):
+            start, end = self.matrix.indptr[row], self.matrix.indptr[row + 1]
+            out[self.matrix.indices[start:end]] += self.matrix.data[start:end]   # a row's indices are unique
+        return out
 
     def coverage(self, query: list[str]) -> np.ndarray:
-        """IDF-weighted share of ``query``'s distinct terms each passage holds; shape ``(len(docs),)``, 0..1.
+        """IDF-weighted share of ``query``'s distinct terms each passage holds; shape ``(size,)``, 0..1.
 
         A term no passage holds weighs as much as the rarest one that some passage does.
         """
@@ -108,21 +155,22 @@ class BM25:
         distinct = set(query)
         if not distinct or not self.size:
             return out
-        rarest = max(self.idf.values(), default=1.0)
         total = 0.0
         for term in distinct:
-            vector = self._vectors.get(term)
-            weight = self.idf.get(term, rarest)
+            weight = self.idf.get(term, self._rarest)
             total += weight
-            if vector is not None:
-                out += weight * (vector > 0)
+            if term in self.vocab:
+                row = self.vocab[term]
+                out[self.matrix.indices[self.matrix.indptr[row]:self.matrix.indptr[row + 1]]] += weight
         return out / total
 
-    def scores(self, query: list[str]) -> np.ndarray:
-        """BM25 score of every passage for ``query`` terms; shape ``(len(docs),)``, zeros when no term matches."""
-        out = np.zeros(self.size, dtype=np.float32)
+    def matched(self, query: set[str], passage: int) -> int:
+        """How many of the distinct terms ``query`` passage number ``passage`` holds."""
+        count = 0
         for term in query:
-            vector = self._vectors.get(term)
-            if vector is not None:
-                out += vector
-        return out
+            row = self.vocab.get(term)
+            if row is not None:
+                indices = self.matrix.indices[self.matrix.indptr[row]:self.matrix.indptr[row + 1]]
+                position = np.searchsorted(indices, passage)
+                count += bool(position < len(indices) and indices[position] == passage)
+        return count

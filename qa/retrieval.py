@@ -1,4 +1,4 @@
-"""Retrieval: score every sentence (dense FAISS + token MaxSim + BM25), then rank the chunks that hold them."""
+"""Retrieval in two stages: candidates from FAISS and BM25, then precise scores for them only, as chunks."""
 from __future__ import annotations
 
 import logging
@@ -7,8 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .index import IndexData
-from .lexical import BM25, terms
-from .structure import TOPIC_RULES, TopicRule, asks, page_profiles, role_masks
+from .structure import TOPIC_RULES, TopicRule, asks, role_masks
 
 logger = logging.getLogger(__name__)
 
@@ -22,7 +21,7 @@ class Query:
     those of the earlier question(s) a follow-up refers to; ``topics`` what it asks
     about besides the subject (see :func:`qa.analysis.question_topics`); ``asks`` its
     kind ("why", "what", ...; see :func:`qa.structure.asks`); ``doc`` the one document to
-    answer from (None: any, the best match's document being the one in focus).
+    answer from (or several; None: any, the best match's document being the one in focus).
     """
 
     vector: np.ndarray
@@ -31,7 +30,14 @@ class Query:
     context_terms: list[str]
     topics: frozenset[str] = frozenset()
     asks: str | None = None
-    doc: str | None = None
+    doc: str | tuple[str, ...] | None = None
+
+    @property
+    def scope(self) -> tuple[str, ...]:
+        """The documents to answer from (empty: all)."""
+        if self.doc is None:
+            return ()
+        return (self.doc,) if isinstance(self.doc, str) else tuple(self.doc)
 
 
 @dataclass(frozen=True)
@@ -59,15 +65,21 @@ class Hit:
 
 
 class Retriever:
-    """Hybrid retrieval over sentences, ranked as chunks.
+    """Hybrid retrieval over sentences, ranked as chunks, in two stages.
 
-    A sentence's score is a weighted mean of three signals:
+    **Candidates** (stage 1): the ``dense_candidates`` sentences nearest the question in FAISS, the
+    ``lexical_candidates`` best by BM25 (a sparse matrix, so no loop over sentences), for questions about the
+    page its parts (deck, byline...) in the documents of the best hits, the questions the article asks that
+    precede a candidate, and every sentence sharing a chunk with a candidate. A corpus of at most
+    ``exact_max`` sentences is scored whole, so a single article is ranked exactly as before.
 
-    - dense: the best cosine similarity between the question and the sentence or
-      one of its word windows (FAISS, exact inner product);
-    - tokens: MaxSim of the question's token vectors against the sentence's
-      (each question token's best match, averaged), which catches paraphrased words;
-    - lexical: BM25 over stemmed words, divided by the best BM25 of the query (0..1).
+    **Scores** (stage 2, candidates only): a weighted mean of three signals:
+
+    - dense: the best cosine similarity between the question and the sentence or one of its token
+      windows (vectors pooled from the sentence's tokens at build time);
+    - tokens: MaxSim of the question's token vectors against the sentence's (each question token's best
+      match, averaged), which catches paraphrased words;
+    - lexical: BM25 over stemmed words, divided by the best BM25 of the query over the corpus (0..1).
 
     Then the page's structure (:mod:`qa.structure`) adjusts it. The article's own
     questions ("Why has the agreement fallen short?") lose ``question_penalty``, and
@@ -108,13 +120,17 @@ class Retriever:
         deck_penalty: subtracted from the deck unless the question asks about it. Defaults to 0.06.
         follow: how many sentences after one of the article's questions inherit its score.
             Defaults to 2.
+        dense_candidates: sentences taken from FAISS per question. Defaults to 200.
+        lexical_candidates: sentences taken from BM25 per question. Defaults to 100.
+        exact_max: corpora up to this many sentences are scored whole. Defaults to 2,000.
     """
 
     def __init__(self, data: IndexData, token_weight: float = 0.5, lexical_weight: float = 0.05,
                  question_penalty: float = 0.3, context_weight: float = 0.5, pair_weight: float = 0.1,
                  deck_penalty: float = 0.06, disclaimer_penalty: float = 0.1,
                  follow: int = 2, coverage_weight: float = 0.2, coverage_terms: int = 3,
-                 topic_rules: dict[str, TopicRule] | None = None) -> None:
+                 topic_rules: dict[str, TopicRule] | None = None, dense_candidates: int = 200,
+                 lexical_candidates: int = 100, exact_max: int = 2000) -> None:
         self.data = data
         self.coverage_terms = coverage_terms
         self.coverage_weight = coverage_weight
@@ -126,36 +142,137 @@ class Retriever:
         self.topic_rules = TOPIC_RULES if topic_rules is None else topic_rules
         self.deck_penalty = deck_penalty
         self.disclaimer_penalty = disclaimer_penalty
-        sentence_terms = [terms(s.text) for s in data.sentences]
-        self.bm25 = BM25(sentence_terms)
-        self._term_sets = [frozenset(t) for t in sentence_terms]
-        # Units grouped by sentence, for a per-sentence max with one reduceat.
-        self._unit_order = np.argsort(data.unit_sentence, kind="stable")
-        self._unit_starts = np.searchsorted(data.unit_sentence[self._unit_order], np.arange(len(data.sentences)))
-        # Chunk -> sentence ids, padded to the widest chunk.
-        width = max((len(c.sentence_ids) for c in data.chunks), default=1)
-        self._members = np.zeros((len(data.chunks), width), dtype=np.int64)
-        self._member_mask = np.zeros((len(data.chunks), width), dtype=bool)
-        for chunk in data.chunks:
-            self._members[chunk.id, : len(chunk.sentence_ids)] = chunk.sentence_ids
-            self._member_mask[chunk.id, : len(chunk.sentence_ids)] = True
-        self.profiles = data.profiles or page_profiles(data.sentences)
-        self.roles = role_masks(self.profiles, len(data.sentences))
+        self.dense_candidates = dense_candidates
+        self.lexical_candidates = lexical_candidates
+        self.exact_max = exact_max
+        self.bm25 = data.bm25
+        n = len(data.sentences)
+        self.size = n
+        vectors = data.vectors
+        self._token_offsets = np.asarray(vectors.token_offsets, dtype=np.int64)
+        self._window_offsets = np.asarray(vectors.window_offsets, dtype=np.int64)
+        # Chunks as (first sentence, count); every chunk is consecutive sentences of one paragraph.
+        firsts = np.array([c.sentence_ids[0] for c in data.chunks], dtype=np.int64)
+        counts = np.array([len(c.sentence_ids) for c in data.chunks], dtype=np.int64)
+        self._chunk_first, self._chunk_count = firsts, counts
+        width = int(counts.max()) if len(counts) else 1
+        steps = np.arange(width)
+        self._members = firsts[:, None] + np.minimum(steps[None, :], np.maximum(counts[:, None] - 1, 0))
+        self._member_mask = steps[None, :] < counts[:, None]
+        # Per sentence: the range of sentences sharing a chunk with it, and of chunks holding it.
+        self._mate_lo, self._mate_hi = np.arange(n), np.arange(n)
+        self._chunk_lo, self._chunk_hi = np.full(n, len(firsts), dtype=np.int64), np.full(n, -1, dtype=np.int64)
+        for step in range(width):
+            valid = counts > step
+            ids = firsts[valid] + step
+            np.minimum.at(self._mate_lo, ids, firsts[valid])
+            np.maximum.at(self._mate_hi, ids, firsts[valid] + counts[valid] - 1)
+            np.minimum.at(self._chunk_lo, ids, np.flatnonzero(valid))
+            np.maximum.at(self._chunk_hi, ids, np.flatnonzero(valid))
+        self.profiles = data.profiles
+        self.roles = role_masks(self.profiles, n)
         self.is_question = self.roles["asked"]
-        # Which document each sentence is in, as a number (for the document in focus).
-        self._doc_names = list(dict.fromkeys(s.doc for s in data.sentences))
-        numbers = {doc: n for n, doc in enumerate(self._doc_names)}
+        # Which document each sentence is in, as a number, and each document's sentence range.
+        self._doc_names = [doc.id for doc in data.documents] or list(dict.fromkeys(s.doc for s in data.sentences))
+        numbers = {doc: i for i, doc in enumerate(self._doc_names)}
+        self._doc_numbers = numbers
         self._sentence_doc = np.array([numbers[s.doc] for s in data.sentences], dtype=np.int64)
-        self._chunk_doc = np.array([numbers.get(c.doc, -1) for c in data.chunks], dtype=np.int64)
+        self._chunk_doc = self._sentence_doc[firsts] if len(firsts) else np.zeros(0, dtype=np.int64)
+        self._doc_start = np.searchsorted(self._sentence_doc, np.arange(len(self._doc_names)), side="left")
+        self._doc_end = np.searchsorted(self._sentence_doc, np.arange(len(self._doc_names)), side="right")
         self._disclaimers = self.roles["byline"] * (1.0 - self.roles["bio"])
+        self._role_ids = {role: np.flatnonzero(mask) for role, mask in self.roles.items()}
         # A question the article asks is answered by what follows it: the next
         # ``follow`` sentences of the same document, outside the byline.
-        self._followers = {s.id: [s.id + step for step in range(1, follow + 1)
-                                  if s.id + step < len(data.sentences) and data.sentences[s.id + step].doc == s.doc
-                                  and not self.roles["byline"][s.id + step]]
-                           for s in data.sentences if self.is_question[s.id]}
-        self._asks = {sid: asks(data.sentences[sid].text) for sid in self._followers}
-        self._adjustments: dict[tuple[frozenset[str], int], tuple[np.ndarray, np.ndarray]] = {}
+        sentences = data.sentences
+        self._followers = {int(q): [int(q) + step for step in range(1, follow + 1)
+                                    if q + step < n and sentences[q + step].doc == sentences[q].doc
+                                    and not self.roles["byline"][q + step]]
+                           for q in self._role_ids["asked"]}
+        self._leaders = np.array(sorted(self._followers), dtype=np.int64)
+        self._asks = {sid: asks(sentences[sid].text) for sid in self._followers}
+        self.follow = follow
+
+    # -- stage 1 ------------------------------------------------------------------------------
+
+    def _scope_ids(self, scope: tuple[str, ...]) -> np.ndarray:
+        """Sentence ids of the documents ``scope`` (all sentences when empty)."""
+        if not scope:
+            return np.arange(self.size)
+        parts = []
+        for doc in scope:
+            if doc not in self._doc_numbers:
+                raise ValueError(f"no document {doc!r} in the index")
+            number = self._doc_numbers[doc]
+            parts.append(np.arange(self._doc_start[number], self._doc_end[number]))
+        return np.unique(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
+
+    def _nearest(self, vectors: np.ndarray, k: int) -> np.ndarray:
+        """Ids of the ``k`` sentences nearest each of ``vectors`` by FAISS: shape ``(len(vectors), <=k)``."""
+        index = self.data.faiss_index
+        _, ids = index.search(np.ascontiguousarray(vectors, dtype=np.float32), min(k, self.size))
+        return ids
+
+    def candidates(self, queries: list[Query], lexical: np.ndarray) -> np.ndarray:
+        """Sorted ids of the sentences worth scoring precisely for ``queries`` (see the class notes).
+
+        Args:
+            queries: the questions.
+            lexical: their BM25 shares over every sentence, shape ``(len(queries), n_sentences)``.
+        """
+        scoped = [q.scope for q in queries]
+        if self.size <= self.exact_max:
+            if any(scoped):
+                return np.unique(np.concatenate([self._scope_ids(s) for s in scoped]))
+            return np.arange(self.size)
+        picked = []
+        unscoped = [row for row, s in enumerate(scoped) if not s]
+        if unscoped:
+            nearest = self._nearest(np.stack([queries[r].vector for r in unscoped]), self.dense_candidates)
+            picked.append(nearest[nearest >= 0].ravel())
+            for row, ids in zip(unscoped, nearest):
+                if queries[row].topics & self.topic_rules.keys():   # the page parts of the best hits' documents
+                    for number in np.unique(self._sentence_doc[ids[ids >= 0][:3]]):
+                        picked.append(self._doc_roles(int(number)))
+        for row, scope in enumerate(scoped):
+            if scope:
+                ids = self._scope_ids(scope)
+                sims = np.asarray(self.data.vectors.vectors[ids], dtype=np.float32) @ queries[row].vector \
+                    if len(ids) <= 50 * self.dense_candidates else None
+                if sims is None:
+                    near = self._nearest(queries[row].vector[None, :], 20 * self.dense_candidates)[0]
+                    picked.append(near[np.isin(near, ids)][: self.dense_candidates])
+                else:
+                    picked.append(ids[np.argsort(-sims)[: self.dense_candidates]])
+                for number in {self._doc_numbers[d] for d in scope}:
+                    picked.append(self._doc_roles(number))
+        for row in range(len(queries)):
+            scores = lexical[row]
+            if scoped[row]:
+                ids = self._scope_ids(scoped[row])
+                top = ids[np.argsort(-scores[ids])[: self.lexical_candidates]]
+            else:
+                k = min(self.lexical_candidates, self.size)
+                top = np.argpartition(-scores, k - 1)[:k]
+            picked.append(top[scores[top] > 0])
+        ids = np.unique(np.concatenate(picked).astype(np.int64))
+        # The article's questions a candidate follows (it inherits their score), then whole chunks.
+        if len(self._leaders):
+            near = self._leaders[np.searchsorted(self._leaders, ids, side="right") - 1] if len(ids) else ids
+            ok = (near <= ids) & (ids - near <= self.follow) & (np.searchsorted(self._leaders, ids, side="right") > 0)
+            ids = np.union1d(ids, near[ok])
+            ids = np.union1d(ids, np.concatenate([self._followers[int(q)] for q in ids if int(q) in self._followers]
+                                                 or [np.zeros(0, dtype=np.int64)]))
+        lo, hi = self._mate_lo[ids], self._mate_hi[ids]
+        spans = np.concatenate([np.arange(a, b + 1) for a, b in zip(lo.tolist(), hi.tolist())]) if len(ids) else ids
+        return np.union1d(ids, spans).astype(np.int64)
+
+    def _doc_roles(self, number: int) -> np.ndarray:
+        """Ids of the sentences of document ``number`` that have any page role."""
+        a, b = self._doc_start[number], self._doc_end[number]
+        return np.unique(np.concatenate([ids[(ids >= a) & (ids < b)] for ids in self._role_ids.values()]))
+
+    # -- stage 2 ------------------------------------------------------------------------------
 
     def lexical_scores(self, query: Query) -> np.ndarray:
         """BM25 share of every sentence for ``query``: shape ``(n_sentences,)``, values 0..1."""
@@ -165,52 +282,70 @@ class Retriever:
         best = float(raw.max()) if raw.size else 0.0
         return raw / best if best > 0 else raw
 
-    def token_scores(self, queries: list[Query], block: int = 64) -> np.ndarray:
-        """MaxSim of each query's tokens against every sentence: shape ``(n_queries, n_sentences)``.
+    @staticmethod
+    def _rows(offsets: np.ndarray, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Row numbers of sentences ``ids`` in an array grouped by ``offsets``, and each sentence's row count."""
+        starts, lengths = offsets[ids], offsets[ids + 1] - offsets[ids]
+        total = int(lengths.sum())
+        if not total:
+            return np.zeros(0, dtype=np.int64), lengths
+        shift = np.repeat(starts - np.concatenate([[0], np.cumsum(lengths)[:-1]]), lengths)
+        return np.arange(total) + shift, lengths
 
-        Queries are stacked ``block`` at a time into one matrix product.
-        """
-        data = self.data
-        out = np.zeros((len(queries), len(data.sentences)), dtype=np.float32)
-        if not len(data.token_vectors):
+    def token_scores(self, queries: list[Query], ids: np.ndarray | None = None) -> np.ndarray:
+        """MaxSim of each query's tokens against sentences ``ids`` (default: all): shape ``(n_queries, len(ids))``."""
+        ids = np.arange(self.size) if ids is None else ids
+        out = np.zeros((len(queries), len(ids)), dtype=np.float32)
+        rows, lengths = self._rows(self._token_offsets, ids)
+        has = np.flatnonzero(lengths)
+        q_lengths = np.array([len(q.tokens) for q in queries])
+        if not len(rows) or not q_lengths.sum():
             return out
-        for first in range(0, len(queries), block):
-            group = queries[first : first + block]
-            lengths = np.array([len(q.tokens) for q in group])
-            if not lengths.sum():
-                continue
-            stacked = np.concatenate([q.tokens for q in group if len(q.tokens)])
-            best = np.maximum.reduceat(stacked @ data.token_vectors.T, data.token_offsets[:-1], axis=1)
-            starts = np.concatenate([[0], np.cumsum(lengths[lengths > 0])[:-1]])
-            sums = np.add.reduceat(best, starts, axis=0)
-            out[first + np.flatnonzero(lengths)] = sums / lengths[lengths > 0, None]
+        tokens = np.asarray(self.data.vectors.tokens[rows], dtype=np.float32)
+        stacked = np.concatenate([np.asarray(q.tokens, dtype=np.float32) for q in queries if len(q.tokens)])
+        starts = np.concatenate([[0], np.cumsum(lengths[has])[:-1]])
+        best = np.maximum.reduceat(stacked @ tokens.T, starts, axis=1)          # (query tokens, sentences with tokens)
+        q_starts = np.concatenate([[0], np.cumsum(q_lengths[q_lengths > 0])[:-1]])
+        sums = np.add.reduceat(best, q_starts, axis=0)
+        out[np.ix_(np.flatnonzero(q_lengths), has)] = sums / q_lengths[q_lengths > 0, None]
         return out
 
-    def dense_scores(self, vectors: np.ndarray) -> np.ndarray:
-        """Best unit cosine similarity per sentence for each query: shape ``(n_queries, n_sentences)``."""
-        index = self.data.faiss_index
-        sims, ids = index.search(np.ascontiguousarray(vectors, dtype=np.float32), index.ntotal)
-        by_unit = np.empty_like(sims)
-        np.put_along_axis(by_unit, ids, sims, axis=1)
-        return np.maximum.reduceat(by_unit[:, self._unit_order], self._unit_starts, axis=1)
+    def dense_scores(self, vectors: np.ndarray, ids: np.ndarray | None = None) -> np.ndarray:
+        """Best cosine similarity of each query vector with sentences ``ids`` (default: all) or their windows:
+        shape ``(n_queries, len(ids))``."""
+        ids = np.arange(self.size) if ids is None else ids
+        vectors = np.asarray(vectors, dtype=np.float32)
+        out = vectors @ np.asarray(self.data.vectors.vectors[ids], dtype=np.float32).T
+        rows, lengths = self._rows(self._window_offsets, ids)
+        if len(rows):
+            has = np.flatnonzero(lengths)
+            sims = vectors @ np.asarray(self.data.vectors.windows[rows], dtype=np.float32).T
+            best = np.maximum.reduceat(sims, np.concatenate([[0], np.cumsum(lengths[has])[:-1]]), axis=1)
+            out[:, has] = np.maximum(out[:, has], best)
+        return out
 
-    def _focus(self, queries: list[Query], fused: np.ndarray) -> np.ndarray:
-        """The document in focus per row, as a number: the query's ``doc``, else its best sentence's.
+    def best_similarity(self, vectors: np.ndarray) -> np.ndarray:
+        """Each query vector's best dense score over the corpus (its nearest sentences' and their windows')."""
+        if not self.size:
+            return np.zeros(len(vectors), dtype=np.float32)
+        if self.size <= self.exact_max:
+            return self.dense_scores(vectors).max(axis=1)
+        nearest = self._nearest(vectors, 32)
+        return np.array([self.dense_scores(v[None, :], ids[ids >= 0]).max() for v, ids in zip(vectors, nearest)])
 
-        Raises:
-            ValueError: a query's ``doc`` is not in the index.
-        """
-        focus = self._sentence_doc[fused.argmax(axis=1)].copy()
+    def _focus(self, queries: list[Query], fused: np.ndarray, ids: np.ndarray) -> np.ndarray:
+        """The document in focus per row, as a number: the query's (first) ``doc``, else its best sentence's."""
+        focus = self._sentence_doc[ids[fused.argmax(axis=1)]].copy()
         for row, query in enumerate(queries):
-            if query.doc is not None:
-                if query.doc not in self._doc_names:
-                    raise ValueError(f"no document {query.doc!r} in the index")
-                focus[row] = self._doc_names.index(query.doc)
+            if query.scope:
+                in_scope = [self._doc_numbers[d] for d in query.scope]
+                best = int(self._sentence_doc[ids[int(fused[row].argmax())]])
+                focus[row] = best if best in in_scope else in_scope[0]
         return focus
 
     def _apply_structure(self, queries: list[Query], fused: np.ndarray, dense: np.ndarray,
-                         focus: np.ndarray) -> np.ndarray:
-        """Adjust ``fused`` and ``dense`` (shape ``(n_queries, n_sentences)``) in place for the page's structure.
+                         focus: np.ndarray, ids: np.ndarray) -> np.ndarray:
+        """Adjust ``fused`` and ``dense`` (shape ``(n_queries, len(ids))``) in place for the page's structure.
 
         The sentences after each question the article asks take at least its score in the rows
         asking the same kind of question ("why" for "why"); then each row gets the adjustment
@@ -221,49 +356,50 @@ class Retriever:
             Boolean array of the same shape: where a sentence has a role its row asks about.
         """
         kinds = [q.asks for q in queries]
+        position = {int(sid): p for p, sid in enumerate(ids)} if len(self._followers) else {}
         for asked, followers in self._followers.items():
+            if asked not in position:
+                continue
             rows = [row for row, kind in enumerate(kinds) if kind is not None and kind == self._asks[asked]]
-            if rows and followers:
-                cells = np.ix_(rows, followers)
+            cols = [position[f] for f in followers if f in position]
+            if rows and cols:
+                cells = np.ix_(rows, cols)
                 for matrix in (fused, dense):
-                    matrix[cells] = np.maximum(matrix[cells], matrix[rows, asked][:, None])
-        adjusted = [self._topic_adjustment(q.topics, int(doc)) for q, doc in zip(queries, focus)]
+                    matrix[cells] = np.maximum(matrix[cells], matrix[rows, position[asked]][:, None])
+        adjusted = [self._topic_adjustment(q.topics, int(doc), ids) for q, doc in zip(queries, focus)]
         fused += np.stack([adjust for adjust, _ in adjusted])
+        doc_of = self._sentence_doc[ids]
         for row, q in enumerate(queries):
             for topic in sorted(q.topics & self.topic_rules.keys()):
                 rule = self.topic_rules[topic]
                 if rule.all_best:
-                    ids = np.flatnonzero(self.roles[rule.role] * (self._sentence_doc == focus[row]))
-                    if ids.size:
-                        fused[row, ids] = fused[row].max()
+                    cols = np.flatnonzero(self.roles[rule.role][ids] * (doc_of == focus[row]))
+                    if cols.size:
+                        fused[row, cols] = fused[row].max()
         return np.stack([direct for _, direct in adjusted])
 
-    def _topic_adjustment(self, topics: frozenset[str], doc: int) -> tuple[np.ndarray, np.ndarray]:
-        """Per-sentence score change for a query about ``topics`` with document ``doc`` in focus, and where
-        a sentence answers such a query directly: two arrays of shape ``(n_sentences,)`` (cached; do not modify).
+    def _topic_adjustment(self, topics: frozenset[str], doc: int, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Score change of sentences ``ids`` for a query about ``topics`` with document ``doc`` in focus, and where
+        a sentence answers such a query directly: two arrays of shape ``(len(ids),)``.
 
         Sentences of ``doc`` with a role the question asks about gain that topic's boost; the article's own
         questions, the deck and the disclaimer lose their penalties unless the question asks about them.
         """
-        cached = self._adjustments.get((topics, doc))
-        if cached is not None:
-            return cached
-        adjust = np.zeros(len(self.data.sentences), dtype=np.float32)
-        direct = np.zeros(len(self.data.sentences), dtype=bool)
+        adjust = np.zeros(len(ids), dtype=np.float32)
+        direct = np.zeros(len(ids), dtype=bool)
         if "asked" not in topics:
-            adjust -= self.question_penalty * self.is_question
+            adjust -= self.question_penalty * self.is_question[ids]
         if "deck" not in topics:
-            adjust -= self.deck_penalty * self.roles["deck"]
+            adjust -= self.deck_penalty * self.roles["deck"][ids]
         if "byline" not in topics:
-            adjust -= self.disclaimer_penalty * self._disclaimers
-        in_focus = self._sentence_doc == doc
+            adjust -= self.disclaimer_penalty * self._disclaimers[ids]
+        in_focus = self._sentence_doc[ids] == doc
         for topic in sorted(topics & self.topic_rules.keys()):
             rule = self.topic_rules[topic]
-            mask = self.roles[rule.role] * in_focus
+            mask = self.roles[rule.role][ids] * in_focus
             adjust += rule.boost * mask
             if rule.answers_directly:
                 direct |= mask > 0
-        self._adjustments[(topics, doc)] = adjust, direct
         return adjust, direct
 
     def search(self, queries: list[Query], top_k: int) -> list[list[Hit]]:
@@ -272,64 +408,96 @@ class Retriever:
         Returns:
             One list per query, sorted by decreasing score, ties broken by chunk id;
             shorter than ``top_k`` only when there are fewer distinct chunks.
+
+        Raises:
+            ValueError: a query's ``doc`` is not in the index.
         """
         if not queries:
             return []
         if not self.data.sentences:
             return [[] for _ in queries]
-        dense = self.dense_scores(np.stack([q.vector for q in queries]))
-        lexical = np.stack([self.lexical_scores(q) for q in queries])
+        block = 64 if self.size <= self.exact_max else 8
+        hits: list[list[Hit]] = []
+        for first in range(0, len(queries), block):
+            hits += self._search_block(queries[first : first + block], top_k)
+        return hits
+
+    def _search_block(self, queries: list[Query], top_k: int) -> list[list[Hit]]:
+        for q in queries:
+            self._scope_ids(q.scope)   # unknown documents fail before any work
+        lexical_all = np.stack([self.lexical_scores(q) for q in queries])
+        ids = self.candidates(queries, lexical_all)
+        dense = self.dense_scores(np.stack([q.vector for q in queries]), ids)
+        lexical = lexical_all[:, ids]
         norm = 1.0 + self.token_weight + self.lexical_weight
-        fused = (dense + self.token_weight * self.token_scores(queries) + self.lexical_weight * lexical) / norm
+        fused = (dense + self.token_weight * self.token_scores(queries, ids) + self.lexical_weight * lexical) / norm
         # Short questions in the corpus's own words: a keyword query ("carnegie call") embeds poorly.
         short = [row for row, q in enumerate(queries) if 0 < len(set(q.terms)) <= self.coverage_terms
                  and all(t in self.bm25.idf for t in q.terms)]
         if self.coverage_weight and short:
-            fused[short] += self.coverage_weight * np.stack([self.bm25.coverage(queries[row].terms) for row in short])
-        focus = self._focus(queries, fused)
-        on_topic = self._apply_structure(queries, fused, dense, focus)
-        # Chunk scores for all queries at once: best member + pair_weight * mean of the others.
-        members = fused[:, self._members]                       # (queries, chunks, width)
-        members[:, ~self._member_mask] = -np.inf
-        best_pos = members.argmax(axis=2)
-        best = np.take_along_axis(members, best_pos[..., None], axis=2)[..., 0]
-        valid_sum = np.where(self._member_mask, members, 0.0).sum(axis=2)
-        counts = self._member_mask.sum(axis=1)
+            fused[short] += self.coverage_weight * np.stack([self.bm25.coverage(queries[row].terms)[ids]
+                                                             for row in short])
+        for row, q in enumerate(queries):      # a scoped query scores nothing outside its documents
+            if q.scope and len(ids):
+                outside = ~np.isin(self._sentence_doc[ids], [self._doc_numbers[d] for d in q.scope])
+                fused[row, outside] = -np.inf
+        focus = self._focus(queries, fused, ids)
+        on_topic = self._apply_structure(queries, fused, dense, focus, ids)
+        # The chunks made of candidates (every chunk touching one, since candidates include their chunk-mates).
+        chunk_ids = np.unique(np.concatenate([np.arange(a, b + 1) for a, b in
+                                              zip(self._chunk_lo[ids].tolist(), self._chunk_hi[ids].tolist()) if b >= a]
+                                             or [np.zeros(0, dtype=np.int64)])).astype(np.int64)
+        members = np.searchsorted(ids, self._members[chunk_ids])       # positions of members in ids
+        mask = self._member_mask[chunk_ids]
+        scored = fused[:, members]                                      # (queries, chunks, width)
+        scored[:, ~mask] = -np.inf
+        best_pos = scored.argmax(axis=2)
+        best = np.take_along_axis(scored, best_pos[..., None], axis=2)[..., 0]
+        valid_sum = np.where(mask, np.where(np.isfinite(scored), scored, 0.0), 0.0).sum(axis=2)
+        counts = mask.sum(axis=1)
         others = np.where(counts > 1, (valid_sum - best) / np.maximum(counts - 1, 1), 0.0)
         scores = best + self.pair_weight * others
-        only = [int(focus[q]) if queries[q].doc is not None or queries[q].topics & self.topic_rules.keys() else None
+        only = [int(focus[q]) if queries[q].scope or queries[q].topics & self.topic_rules.keys() else None
                 for q in range(len(queries))]
-        hit_lists = [self._hits(scores[q], best_pos[q], fused[q], dense[q], lexical[q], set(queries[q].terms),
-                                on_topic[q], top_k, only[q])
+        hit_lists = [self._hits(chunk_ids, scores[q], best_pos[q], fused[q], dense[q], lexical[q], ids,
+                                set(queries[q].terms), on_topic[q], top_k, only[q])
                      for q in range(len(queries))]
         if logger.isEnabledFor(logging.DEBUG):
             for q, hits in enumerate(hit_lists):
                 top = hits[0] if hits else None
-                logger.debug("retrieval: document in focus %s%s; best chunk %s: score %.3f, dense %.3f, "
-                             "%d of %d content words, on the page part asked %s",
+                logger.debug("retrieval: %d candidates; document in focus %s%s; best chunk %s: score %.3f, "
+                             "dense %.3f, %d of %d content words, on the page part asked %s", len(ids),
                              self._doc_names[focus[q]], " (only)" if only[q] is not None else "",
                              top.chunk_id if top else None, top.score if top else 0.0, top.dense if top else 0.0,
                              top.matched if top else 0, top.asked_terms if top else 0,
                              top.on_topic if top else False)
         return hit_lists
 
-    def _hits(self, scores, best_pos, fused, dense, lexical, asked: set[str], on_topic, top_k: int,
-              only: int | None = None) -> list[Hit]:
-        """The ``top_k`` best chunks of one row (of document number ``only``, when given)."""
+    def _hits(self, chunk_ids, scores, best_pos, fused, dense, lexical, ids, asked: set[str], on_topic,
+              top_k: int, only: int | None = None) -> list[Hit]:
+        """The ``top_k`` best of chunks ``chunk_ids`` for one row (of document number ``only``, when given).
+
+        ``fused``, ``dense``, ``lexical`` and ``on_topic`` are over the candidate sentences ``ids``.
+        """
         hits: list[Hit] = []
         covered: set[int] = set()
         chunks = self.data.chunks
-        for chunk_id in np.lexsort((np.arange(len(scores)), -scores)):
+        position = {int(sid): p for p, sid in enumerate(ids)}
+        for n in np.lexsort((chunk_ids, -scores)):
+            if not np.isfinite(scores[n]):
+                break
+            chunk_id = int(chunk_ids[n])
             chunk = chunks[chunk_id]
             if only is not None and self._chunk_doc[chunk_id] != only:
                 continue
-            best = chunk.sentence_ids[best_pos[chunk_id]]
+            best = chunk.sentence_ids[best_pos[n]]
             if best in covered:
                 continue
             covered.update(chunk.sentence_ids)
-            hits.append(Hit(int(chunk_id), round(float(scores[chunk_id]), 6), float(dense[best]),
-                            float(lexical[best]), best, tuple(float(fused[sid]) for sid in chunk.sentence_ids),
-                            len(asked & self._term_sets[best]), len(asked), bool(on_topic[best])))
+            at = position[best]
+            hits.append(Hit(chunk_id, round(float(scores[n]), 6), float(dense[at]), float(lexical[at]), best,
+                            tuple(float(fused[position[sid]]) for sid in chunk.sentence_ids),
+                            self.bm25.matched(asked, best), len(asked), bool(on_topic[at])))
             if len(hits) == top_k:
                 break
         return hits

@@ -82,5 +82,5 @@ def test_markdown_title_crlf_and_bom(tmp_path):
     doc = load_corpus(tmp_path)[0]
     assert doc.title == "My Note"
     assert [doc.paragraph_text(i + 1) for i in range(2)] == ["First para. The U.S. side agreed.", "Second one."]
-    sents = split_sentences([doc], make_sentence_splitter([doc]))
+    sents = split_sentences([doc])
     assert [s.text for s in sents] == ["First para.", "The U.S. side agreed.", "Second one."]

@@ -102,12 +102,12 @@ def test_ask_many_answers_around_an_empty_question(engine):
 
 
 def test_bm25_edge_cases():
-    bm25 = BM25([terms("cyber theft of property"), terms("financial data"), terms("cyber theft of property")])
+    bm25 = BM25.build([terms("cyber theft of property"), terms("financial data"), terms("cyber theft of property")])
     assert bm25.scores([]).tolist() == [0, 0, 0]
     assert bm25.scores(terms("zebra")).tolist() == [0, 0, 0]
     scores = bm25.scores(terms("cyber thefts"))
     assert scores[0] == scores[2] > scores[1] == 0
-    assert BM25([]).scores(["x"]).shape == (0,)
+    assert BM25.build([]).scores(["x"]).shape == (0,)
 
 
 # Floors about one question below the measured scores (README "Evaluation"), so a regression fails CI.

@@ -51,7 +51,7 @@ def test_leftover_temp_builds_are_cleaned_by_the_next_build(engine, corpus_dir, 
     index = tmp_path / "index"
     shutil.copytree(engine.index_dir, index)
     (index / ".tmp-build-junk").mkdir()
-    (index / ".tmp-build-junk" / "units.faiss").write_bytes(b"partial")
+    (index / ".tmp-build-junk" / "vectors.npy").write_bytes(b"partial")
     replaced = (index / POINTER).read_text()
     Engine.load(corpus=corpus_dir, index=index, rebuild=True)
     assert not (index / ".tmp-build-junk").exists()

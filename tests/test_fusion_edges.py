@@ -5,7 +5,10 @@ import numpy as np
 import pytest
 
 from qa.chunking import Chunk, Sentence
+from qa.corpus import Document, Span
+from qa.embedding import IndexVectors
 from qa.index import IndexData, make_faiss_index
+from qa.lexical import BM25, terms
 from qa.retrieval import Query, Retriever
 
 
@@ -16,7 +19,7 @@ def _unit(rows) -> np.ndarray:
 
 @pytest.fixture()
 def tiny():
-    """Three sentences in one document, 4-d vectors: two units (sentence + a window) for sentence 0."""
+    """Three sentences in one document, 4-d vectors: sentence 0 also has a window."""
     texts = ["Alpha beta gamma.", "Delta epsilon zeta.", "Eta theta iota."]
     sentences, offset = [], 0
     for i, text in enumerate(texts):
@@ -26,8 +29,15 @@ def tiny():
     units = _unit([[1, 0, 0, 0], [0.6, 0.8, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0.2]])
     unit_sentence = np.array([0, 0, 1, 2])
     tokens = _unit([[1, 0, 0, 0], [0, 1, 0, 0], [0, 1, 1, 0], [0, 0, 1, 0], [0, 0, 0, 1]])
+    # token and window vectors are stored as float16: compare against the values as stored
+    tokens = tokens.astype(np.float16).astype(np.float32)
+    units[1] = units[1].astype(np.float16).astype(np.float32)
     offsets = np.array([0, 2, 4, 5])
-    data = IndexData({}, sentences, chunks, make_faiss_index(units), unit_sentence, tokens, offsets, {})
+    doc = Document("doc", "Doc", "\n\n".join(texts), [Span(s.start, s.end) for s in sentences])
+    vectors = IndexVectors(units[[0, 2, 3]], tokens.astype(np.float16), offsets, units[[1]].astype(np.float16),
+                           np.array([0, 1, 1, 1]))
+    data = IndexData({}, [doc], sentences, chunks, vectors, BM25.build([terms(t) for t in texts]),
+                     make_faiss_index(vectors.vectors), {})
     return data, units, unit_sentence, tokens, offsets
 
 

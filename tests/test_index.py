@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from qa import Engine
-from qa.index import POINTER, IndexCorrupt, IndexStale, load_index, make_faiss_index
+from qa.index import FILES, POINTER, IndexCorrupt, IndexStale, load_index, make_faiss_index
 
 
 def _build_dir(index_dir):
@@ -26,9 +26,10 @@ def test_manifest_records_what_it_was_built_from(engine):
     manifest = json.loads((_build_dir(engine.index_dir) / "manifest.json").read_text())
     key = manifest["build_key"]
     assert key["model"] == "all-MiniLM-L6-v2"
-    assert key["chunking"] == {"max_sentences": 2, "overlap": 1}
-    assert len(key["corpus_hash"]) == 64
-    assert set(manifest["files"]) == {"units.faiss", "arrays.npz", "meta.json", "profiles.json"}
+    assert key["chunking"] == {"max_sentences": 2, "overlap": 1, "windows": "encoded"}
+    assert set(manifest["files"]) == set(FILES)
+    source = manifest["documents"]["us-china-cyber-relations"]
+    assert len(source["sha256"]) == 64 and source["size"] > 0 and source["mtime_ns"] > 0
     assert manifest["profiles"]["us-china-cyber-relations"]["bios"] == 2
     assert "faiss" in manifest["versions"]
 
@@ -42,17 +43,17 @@ def test_reload_uses_saved_index_without_rebuilding(engine, corpus_dir, caplog):
     assert again.ask("Who wrote the article?").citations[0].text == engine.ask("Who wrote the article?").citations[0].text
 
 
-@pytest.mark.parametrize("damage", ["truncate_faiss", "garbage_meta", "delete_arrays", "garbage_pointer"])
+@pytest.mark.parametrize("damage", ["truncate_vectors", "garbage_documents", "delete_tokens", "garbage_pointer"])
 @pytest.mark.slow
 def test_corrupt_index_is_rebuilt_with_one_line(engine, corpus_dir, fresh_index, damage, caplog):
     build = _build_dir(fresh_index)
-    if damage == "truncate_faiss":
-        data = (build / "units.faiss").read_bytes()
-        (build / "units.faiss").write_bytes(data[: len(data) // 2])
-    elif damage == "garbage_meta":
-        (build / "meta.json").write_text("{not json")
-    elif damage == "delete_arrays":
-        (build / "arrays.npz").unlink()
+    if damage == "truncate_vectors":
+        data = (build / "vectors.npy").read_bytes()
+        (build / "vectors.npy").write_bytes(data[: len(data) // 2])
+    elif damage == "garbage_documents":
+        (build / "documents.json").write_text("{not json")
+    elif damage == "delete_tokens":
+        (build / "tokens.npy").unlink()
     else:
         (fresh_index / POINTER).write_text("build-that-does-not-exist")
     with caplog.at_level(logging.WARNING, logger="qa"):
@@ -70,11 +71,11 @@ def test_changed_corpus_makes_index_stale(engine, tmp_path, fresh_index):
     shutil.copytree(engine.corpus_dir, corpus)
     article = next(corpus.iterdir())
     article.write_text(article.read_text() + "\n\nA new closing paragraph about cyber norms.\n")
-    key = dict(engine.data.build_key, corpus_hash="0" * 64)
-    with pytest.raises(IndexStale, match="corpus changed"):
-        load_index(fresh_index, key)
     rebuilt = Engine.load(corpus=corpus, index=fresh_index)
     assert any("cyber norms" in s.text for s in rebuilt.data.sentences)
+    assert rebuilt.build_report is not None and rebuilt.build_report.embedded_documents == 1
+    again = Engine.load(corpus=corpus, index=fresh_index)       # now current: nothing is rebuilt
+    assert again.build_report is None
 
 
 def test_other_model_in_manifest_is_stale(engine, fresh_index):
@@ -88,7 +89,7 @@ def test_an_index_of_the_previous_format_is_stale_not_corrupt(engine, fresh_inde
     manifest = json.loads((build / "manifest.json").read_text())
     manifest["build_key"]["format"] = 2
     (build / "manifest.json").write_text(json.dumps(manifest))
-    with pytest.raises(IndexStale, match=r"format changed \(2 -> 3\)"):
+    with pytest.raises(IndexStale, match=r"format changed \(2 -> 4\)"):
         load_index(fresh_index, engine.data.build_key)
 
 
@@ -100,8 +101,8 @@ def test_a_missing_profiles_file_of_a_current_index_is_corrupt(engine, fresh_ind
 
 def test_truncated_file_is_reported_as_corrupt(engine, fresh_index):
     build = _build_dir(fresh_index)
-    (build / "meta.json").write_bytes((build / "meta.json").read_bytes()[:100])
-    with pytest.raises(IndexCorrupt, match="meta.json is truncated or altered"):
+    (build / "documents.json").write_bytes((build / "documents.json").read_bytes()[:100])
+    with pytest.raises(IndexCorrupt, match="documents.json is truncated or altered"):
         load_index(fresh_index, engine.data.build_key)
 
 

@@ -142,15 +142,15 @@ def test_current_as_a_folder_is_rebuilt_once_without_orphans(engine, corpus_dir,
     assert [p.name for p in index.iterdir() if p.name.startswith("build-")] == [(index / POINTER).read_text()]
 
 
-@pytest.mark.parametrize("damage", ["arrays_is_a_folder", "manifest_is_a_folder", "pointer_dangling_symlink",
+@pytest.mark.parametrize("damage", ["tokens_is_a_folder", "manifest_is_a_folder", "pointer_dangling_symlink",
                                     "files_not_an_object", "build_removed"])
 def test_every_file_problem_is_index_corrupt_or_missing(engine, tmp_path, damage):
     index = tmp_path / "index"
     shutil.copytree(engine.index_dir, index)
     build = index / (index / POINTER).read_text().strip()
-    if damage == "arrays_is_a_folder":
-        (build / "arrays.npz").unlink()
-        (build / "arrays.npz").mkdir()
+    if damage == "tokens_is_a_folder":
+        (build / "tokens.npy").unlink()
+        (build / "tokens.npy").mkdir()
     elif damage == "manifest_is_a_folder":
         (build / "manifest.json").unlink()
         (build / "manifest.json").mkdir()
@@ -159,7 +159,7 @@ def test_every_file_problem_is_index_corrupt_or_missing(engine, tmp_path, damage
         (index / POINTER).symlink_to(tmp_path / "nowhere")
     elif damage == "files_not_an_object":
         manifest = json.loads((build / "manifest.json").read_text())
-        manifest["files"] = ["units.faiss"]
+        manifest["files"] = ["vectors.npy"]
         (build / "manifest.json").write_text(json.dumps(manifest))
     else:
         shutil.rmtree(build)
@@ -172,7 +172,7 @@ def test_stale_temp_builds_are_removed_even_when_the_next_build_fails(engine, tm
     shutil.copytree(engine.index_dir, index)
     stale = index / ".tmp-build-20260101-000000-deadbeef"
     stale.mkdir()
-    (stale / "units.faiss").write_bytes(b"\0" * 100_000)
+    (stale / "vectors.npy").write_bytes(b"\0" * 100_000)
     old = time.time() - 600
     os.utime(stale, (old, old))
     (index / ".CURRENT.build-20260101-000000-deadbeef").write_text("build-20260101-000000-deadbeef")

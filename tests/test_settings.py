@@ -11,7 +11,7 @@ from qa.config import (PROCESS_ENVIRONMENT, AnswerSettings, RetrievalSettings, S
 
 QA = Path(__file__).resolve().parent.parent / "qa"
 #: The engine core: these import only each other, never a front end.
-CORE = ("abbreviations", "analysis", "answer", "chunking", "config", "corpus", "embedding", "engine",
+CORE = ("abbreviations", "analysis", "answer", "building", "chunking", "config", "corpus", "embedding", "engine",
         "evaluation", "index", "lexical", "question", "retrieval", "specifics", "spelling", "structure")
 
 
