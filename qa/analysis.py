@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Iterable
 
 from .abbreviations import Abbreviations
+from .focus import Focus, question_focus
 from .lexical import terms
 from .question import clean_question, context_for, read_question, retrieval_text, QuestionError
 from .specifics import specific_words
@@ -105,7 +106,9 @@ class Interpretation:
     content words; ``kind`` its interrogative ("why", "what", ...; see :func:`qa.structure.asks`);
     ``answer_type`` what the answer must hold (:func:`expected_answer_type`); ``unknown_names`` the
     words naming something the corpus never mentions; ``asked_words`` its words as names are compared
-    (a who-answer must name something else); ``notes`` the rewrites that hold only for this reading.
+    (a who-answer must name something else); ``notes`` the rewrites that hold only for this reading;
+    ``focus`` what else the answer must supply (a speaker who said something, a date to come; see
+    :func:`qa.focus.question_focus`).
     """
 
     text: str
@@ -116,6 +119,7 @@ class Interpretation:
     unknown_names: tuple[str, ...]
     asked_words: frozenset[str]
     notes: tuple[str, ...] = ()
+    focus: Focus = Focus()
 
 
 @dataclass(frozen=True)
@@ -238,7 +242,7 @@ class QuestionReader:
         stripped = retrieval_text(text)
         return Interpretation(text, " ".join([*context, stripped]), tuple(terms(stripped)), asks(text),
                               expected_answer_type(text), tuple(self.vocabulary.unknown_names(text)),
-                              name_words(text), notes)
+                              name_words(text), notes, question_focus(stripped))
 
 
 def analyze(question: str, history: list[str] | None = None, reader: QuestionReader | None = None) -> QuestionInfo:
