@@ -69,13 +69,16 @@ def question_topics(question: str) -> frozenset[str]:
 
 # A "when" question needs a time in its answer, a "how many" question a quantity, a "who" question a name.
 _ASKS_TIME = re.compile(r"^\s*(when\b|(in |during )?(what|which) (year|month|day|date|decade)\b)", re.IGNORECASE)
-_ASKS_COUNT = re.compile(r"^\s*how (many|much)\b", re.IGNORECASE)
+# "What is the population of Beijing?" asks for a quantity as much as "how many people live in Beijing?".
+_ASKS_COUNT = re.compile(r"^\s*(how (many|much)\b|what(['’]s| is| was| are| were) the (total )?(population|number|amount|"
+                         r"percentage|proportion) of\b)", re.IGNORECASE)
 _ASKS_NAME = re.compile(r"^\s*(who|whom|whose)\b", re.IGNORECASE)
 _NAME_WORD = re.compile(r"[\w’'-]+")
 
 
 def expected_answer_type(question: str) -> str | None:
-    """``"time"`` for when-questions, ``"count"`` for how-many/how-much, ``"name"`` for who/whose, else None."""
+    """``"time"`` for when-questions, ``"count"`` for how-many/how-much and "what is the number (amount,
+    population, percentage, proportion) of", ``"name"`` for who/whose, else None."""
     if _ASKS_TIME.search(question):
         return "time"
     if _ASKS_COUNT.search(question):

@@ -1,4 +1,4 @@
-"""Focus: what a question asks the answer to supply beyond its topic (who said it, a date to come), and whether it does."""
+"""Focus: what a question asks the answer to supply beyond its topic (who said it, a date to come, which things), and whether it does."""
 from __future__ import annotations
 
 import re
@@ -44,6 +44,40 @@ _SPECIFIC_TIME = re.compile(
     r"\b\d{1,2}/\d{1,2}(/\d{2,4})?\b",
     re.IGNORECASE)
 
+# "Which american firms lost data ...?": the kind of named things a which/what question asks for.
+_WHICH = re.compile(r"^\W*(which|what)\s+(?P<phrase>[\w’'-]+(\s+[\w’'-]+){0,3})", re.IGNORECASE)
+#: Plural nouns for things known by their names (companies, countries, officials ...): general English,
+#: the kinds a "which ...?" question asks to have named.
+NAMED_KINDS = frozenset("""companies firms corporations businesses banks brands countries nations governments
+cities regions provinces people persons individuals officials leaders officers ministers executives
+politicians presidents diplomats members agencies organizations organisations groups institutions
+universities newspapers websites""".split())
+_NUMBER_WORDS = frozenset("two three four five six seven eight nine ten several many few".split())
+# Content words that say nothing about what an answer holds.
+_FILLER = frozenset("might must may also without within whether yet even".split())
+#: An answer that names none of the things asked for must hold at least this share of the question's
+#: other content words.
+MIN_OTHER_WORDS = 0.5
+
+
+def _named_kind(question: str) -> str | None:
+    """The kind of named things a "which/what <kind>" question asks for ("firms" in "which american firms
+    lost data"; numbers and one modifier may come first), or None when the phrase after "which" is not
+    one of :data:`NAMED_KINDS` ("which two realms", "which chinese leader keeps ...")."""
+    match = _WHICH.match(question)
+    if not match:
+        return None
+    modifiers = 0
+    for word in match.group("phrase").lower().split():
+        if word in _NUMBER_WORDS or word.isdigit():
+            continue
+        if word in NAMED_KINDS:
+            return word
+        modifiers += 1
+        if modifiers > 1:
+            return None
+    return None
+
 
 @dataclass(frozen=True)
 class Focus:
@@ -51,11 +85,16 @@ class Focus:
 
     ``speaker`` holds the stemmed content words of whoever the question asks to have said something
     ("What did the G20 meeting say?": ``("g20", "meet")``); empty when no one is named. ``future`` is
-    True for a when-question about something still to come, which only a date answers.
+    True for a when-question about something still to come, which only a date answers. ``things``
+    is the stem of the kind of named things a which/what question asks for ("which american firms lost
+    data": ``"firm"``; see :data:`NAMED_KINDS`), and ``others`` the stems of the question's other
+    content words.
     """
 
     speaker: tuple[str, ...] = ()
     future: bool = False
+    things: str | None = None
+    others: tuple[str, ...] = ()
 
 
 def question_focus(question: str) -> Focus:
@@ -74,7 +113,10 @@ def question_focus(question: str) -> Focus:
         words = set(re.findall(r"[\w’']+", who.lower().replace("’", "'")))
         if not words & _UNNAMED_SPEAKERS:
             speaker = tuple(dict.fromkeys(terms(who)))
-    return Focus(speaker, bool(_FUTURE_TIME_QUESTION.search(question)))
+    things = _named_kind(question)
+    stem = terms(things)[0] if things and terms(things) else None
+    others = tuple(dict.fromkeys(t for t in terms(question) if t != stem and t not in _FILLER)) if stem else ()
+    return Focus(speaker, bool(_FUTURE_TIME_QUESTION.search(question)), stem, others)
 
 
 def missing(focus: Focus, answer: str) -> str | None:
@@ -83,7 +125,10 @@ def missing(focus: Focus, answer: str) -> str | None:
     A question about what someone said needs an answer that names every word of the speaker and
     reports speech (a quotation, "warned", "argued", "called on" ...): "What did the FBI say?" is not
     answered by a sentence about the 2014 indictments. A question about a time to come needs a
-    specific date in the answer.
+    specific date in the answer. A question asking which things did something ("which american firms
+    lost data to chinese hackers") is not answered by a sentence that names no such things and holds
+    fewer than half (:data:`MIN_OTHER_WORDS`) of the question's other content words: it is about
+    something else that shares the topic.
 
     Example:
         >>> missing(question_focus("what did the g20 say"), "The G20 meeting warned that attacks could spread.")
@@ -99,4 +144,10 @@ def missing(focus: Focus, answer: str) -> str | None:
             return f"the speaker {' '.join(focus.speaker)} is not reported as saying anything"
     if focus.future and not _SPECIFIC_TIME.search(answer):
         return "a question about when something will happen, and the answer gives no date"
+    if focus.things and focus.others:
+        said = set(terms(answer))
+        held = sum(word in said for word in focus.others)
+        if focus.things not in said and held < MIN_OTHER_WORDS * len(focus.others):
+            return (f"the question asks which {focus.things}, the answer names none and holds {held} of its "
+                    f"{len(focus.others)} other content words")
     return None

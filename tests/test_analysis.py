@@ -55,3 +55,9 @@ def test_empty_question_is_an_error():
     with pytest.raises(QuestionError) as caught:
         analyze("  \x00 ")
     assert caught.value.reason == "empty question"
+
+
+def test_asking_for_a_population_or_number_of_things_expects_a_quantity(reader):
+    assert reader.analyze("what is the population of beijing").answer_type == "count"
+    assert reader.analyze("whats the number of hackers").answer_type == "count"
+    assert reader.analyze("what is the gist of it").answer_type is None

@@ -47,3 +47,23 @@ def test_a_time_to_come_needs_a_date(answer, ok):
 def test_most_questions_ask_for_nothing_more():
     assert question_focus("why did the 2015 agreement fall short") == Focus()
     assert missing(Focus(), "anything") is None
+
+
+@pytest.mark.parametrize("question, kind", [
+    ("which american firms lost data to chinese hackers", "firm"), ("Which two countries met?", "countri"),
+    ("which us companies did hackers target", "compani"),
+    ("Which two realms are getting tangled up?", None),            # not a kind of named thing
+    ("Which Chinese leader keeps tightening his grip?", None),     # singular: "keeps" is a verb
+    ("What contingency plans should governments prepare?", None),
+])
+def test_the_kind_of_named_things_a_question_asks_for(question, kind):
+    assert question_focus(question).things == kind
+
+
+def test_an_answer_naming_none_of_the_things_asked_for_must_share_the_rest():
+    focus = question_focus("which american firms lost data to chinese hackers")
+    assert "asks which firm" in missing(focus, "Little came of the 2014 effort to indict Chinese hackers.")
+    assert missing(focus, "Two American firms lost data to Chinese hackers.") is None   # names the kind
+    # the kind unnamed, but most of the other words there: a paraphrase ("United States and China" for countries)
+    assert missing(question_focus("which two countries met earlier this month"),
+                   "Earlier this month, the United States and China met.") is None
