@@ -245,7 +245,7 @@ class QuestionReader:
         stripped = retrieval_text(text)
         return Interpretation(text, " ".join([*context, stripped]), tuple(terms(stripped)), asks(text),
                               expected_answer_type(text), tuple(self.vocabulary.unknown_names(text)),
-                              name_words(text), notes, question_focus(stripped))
+                              name_words(text), notes, question_focus(stripped, bool(context)))
 
 
 def analyze(question: str, history: list[str] | None = None, reader: QuestionReader | None = None) -> QuestionInfo:

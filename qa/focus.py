@@ -52,6 +52,7 @@ NAMED_KINDS = frozenset("""companies firms corporations businesses banks brands 
 cities regions provinces people persons individuals officials leaders officers ministers executives
 politicians presidents diplomats members agencies organizations organisations groups institutions
 universities newspapers websites""".split())
+_WHO = re.compile(r"^\W*(who|whom)\b", re.IGNORECASE)
 _NUMBER_WORDS = frozenset("two three four five six seven eight nine ten several many few".split())
 # Content words that say nothing about what an answer holds.
 _FILLER = frozenset("might must may also without within whether yet even".split())
@@ -87,8 +88,8 @@ class Focus:
     ("What did the G20 meeting say?": ``("g20", "meet")``); empty when no one is named. ``future`` is
     True for a when-question about something still to come, which only a date answers. ``things``
     is the stem of the kind of named things a which/what question asks for ("which american firms lost
-    data": ``"firm"``; see :data:`NAMED_KINDS`), and ``others`` the stems of the question's other
-    content words.
+    data": ``"firm"``; see :data:`NAMED_KINDS`), or ``"who"`` for a who-question, and ``others`` the
+    stems of the question's other content words.
     """
 
     speaker: tuple[str, ...] = ()
@@ -97,8 +98,10 @@ class Focus:
     others: tuple[str, ...] = ()
 
 
-def question_focus(question: str) -> Focus:
-    """The :class:`Focus` of ``question`` (an empty one for most questions).
+def question_focus(question: str, followup: bool = False) -> Focus:
+    """The :class:`Focus` of ``question`` (an empty one for most questions); a ``followup`` (a question
+    read with earlier ones, see :func:`qa.question.context_for`) asks no ``things``: its other words are in
+    its history. Defaults to False.
 
     Example:
         >>> question_focus("what did the chinese government say about the indictments")
@@ -113,8 +116,10 @@ def question_focus(question: str) -> Focus:
         words = set(re.findall(r"[\w’']+", who.lower().replace("’", "'")))
         if not words & _UNNAMED_SPEAKERS:
             speaker = tuple(dict.fromkeys(terms(who)))
-    things = _named_kind(question)
-    stem = terms(things)[0] if things and terms(things) else None
+    stem = None
+    if not followup:
+        things = _named_kind(question)
+        stem = terms(things)[0] if things and terms(things) else "who" if _WHO.match(question) else None
     others = tuple(dict.fromkeys(t for t in terms(question) if t != stem and t not in _FILLER)) if stem else ()
     return Focus(speaker, bool(_FUTURE_TIME_QUESTION.search(question)), stem, others)
 
@@ -125,10 +130,11 @@ def missing(focus: Focus, answer: str) -> str | None:
     A question about what someone said needs an answer that names every word of the speaker and
     reports speech (a quotation, "warned", "argued", "called on" ...): "What did the FBI say?" is not
     answered by a sentence about the 2014 indictments. A question about a time to come needs a
-    specific date in the answer. A question asking which things did something ("which american firms
-    lost data to chinese hackers") is not answered by a sentence that names no such things and holds
-    fewer than half (:data:`MIN_OTHER_WORDS`) of the question's other content words: it is about
-    something else that shares the topic.
+    specific date in the answer. A question asking which things (or who) did something ("which american
+    firms lost data to chinese hackers", "who is the current chinese ambassador to the united states") is
+    not answered by a sentence that names no such things and holds fewer than half
+    (:data:`MIN_OTHER_WORDS`) of the question's other content words: it is about something else that
+    shares the topic.
 
     Example:
         >>> missing(question_focus("what did the g20 say"), "The G20 meeting warned that attacks could spread.")
@@ -148,6 +154,7 @@ def missing(focus: Focus, answer: str) -> str | None:
         said = set(terms(answer))
         held = sum(word in said for word in focus.others)
         if focus.things not in said and held < MIN_OTHER_WORDS * len(focus.others):
-            return (f"the question asks which {focus.things}, the answer names none and holds {held} of its "
+            asked = "who" if focus.things == "who" else f"which {focus.things}"
+            return (f"the question asks {asked}, the answer names none and holds {held} of its "
                     f"{len(focus.others)} other content words")
     return None

@@ -67,3 +67,11 @@ def test_an_answer_naming_none_of_the_things_asked_for_must_share_the_rest():
     # the kind unnamed, but most of the other words there: a paraphrase ("United States and China" for countries)
     assert missing(question_focus("which two countries met earlier this month"),
                    "Earlier this month, the United States and China met.") is None
+
+
+def test_a_who_question_needs_most_of_its_words_in_the_answer_unless_it_is_a_follow_up():
+    focus = question_focus("who is the current chinese ambassador to the united states")
+    assert focus.things == "who"
+    assert "asks who" in missing(focus, "Nathan Montierth is a Young Ambassador at a center in Beijing.")
+    assert missing(focus, "Mr Li is the current Chinese ambassador to the United States.") is None
+    assert question_focus("who were they going after", followup=True) == Focus()
