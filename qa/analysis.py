@@ -104,8 +104,9 @@ class Interpretation:
     """One way of reading the question's words, and what follows from it.
 
     ``text`` is the question as read (preamble dropped, contractions, abbreviations and, unless this is
-    the uncorrected reading, spelling rewritten); ``embed_text`` what is embedded (the follow-up
-    context, then ``text`` without framing such as "according to the authors"); ``terms`` its stemmed
+    the uncorrected reading, spelling rewritten); ``embed_text`` what is embedded (``text``
+    without framing such as "according to the authors", then the follow-up context: the question
+    leads, and is never what the model's 256-piece limit cuts); ``terms`` its stemmed
     content words; ``kind`` its interrogative ("why", "what", ...; see :func:`qa.structure.asks`);
     ``answer_type`` what the answer must hold (:func:`expected_answer_type`); ``unknown_names`` the
     words naming something the corpus never mentions; ``asked_words`` its words as names are compared
@@ -243,7 +244,7 @@ class QuestionReader:
 
     def _interpret(self, text: str, context: tuple[str, ...], notes: tuple[str, ...]) -> Interpretation:
         stripped = retrieval_text(text)
-        return Interpretation(text, " ".join([*context, stripped]), tuple(terms(stripped)), asks(text),
+        return Interpretation(text, " ".join([stripped, *context]), tuple(terms(stripped)), asks(text),
                               expected_answer_type(text), tuple(self.vocabulary.unknown_names(text)),
                               name_words(text), notes, question_focus(stripped, bool(context)))
 

@@ -43,6 +43,7 @@ def test_follow_up_context_and_its_terms(reader):
     info = reader.analyze("Why?", ["What did the 2015 agreement bar?"])
     assert info.context == ("What did the 2015 agreement bar?",)
     assert "agreement" in info.reading.embed_text and "bar" in info.context_terms
+    assert info.reading.embed_text.startswith("Why?")   # the question leads: a long history never cuts it off
 
 
 def test_questions_about_time_and_counts(reader):
