@@ -43,6 +43,10 @@ _SPECIFIC_TIME = re.compile(
     r"\bin\s+(\d+|a|one|two|three|four|five|six|seven|eight|nine|ten|a few)\s+(days?|weeks?|months?|years?)\b|"
     r"\b\d{1,2}/\d{1,2}(/\d{2,4})?\b",
     re.IGNORECASE)
+# ... said of what is to come: "held in March", "earlier this month" or "begun in 2015" answer "when was it".
+_FUTURE_CONTEXT = re.compile(
+    r"\b(will|shall|next|upcoming|scheduled|planned|due|tomorrow|tonight|expected to|(is|are) to|later this)\b",
+    re.IGNORECASE)
 
 # "Which american firms lost data ...?": the kind of named things a which/what question asks for.
 _WHICH = re.compile(r"^\W*(which|what)\s+(?P<phrase>[\w’'-]+(\s+[\w’'-]+){0,3})", re.IGNORECASE)
@@ -130,7 +134,7 @@ def missing(focus: Focus, answer: str) -> str | None:
     A question about what someone said needs an answer that names every word of the speaker and
     reports speech (a quotation, "warned", "argued", "called on" ...): "What did the FBI say?" is not
     answered by a sentence about the 2014 indictments. A question about a time to come needs a
-    specific date in the answer. A question asking which things (or who) did something ("which american
+    specific date said of the future ("next month", "will meet in March"; not "held in March"). A question asking which things (or who) did something ("which american
     firms lost data to chinese hackers", "who is the current chinese ambassador to the united states") is
     not answered by a sentence that names no such things and holds fewer than half
     (:data:`MIN_OTHER_WORDS`) of the question's other content words: it is about something else that
@@ -148,8 +152,8 @@ def missing(focus: Focus, answer: str) -> str | None:
             return f"the answer never names {' '.join(absent)}"
         if not _REPORTED.search(answer):
             return f"the speaker {' '.join(focus.speaker)} is not reported as saying anything"
-    if focus.future and not _SPECIFIC_TIME.search(answer):
-        return "a question about when something will happen, and the answer gives no date"
+    if focus.future and not (_SPECIFIC_TIME.search(answer) and _FUTURE_CONTEXT.search(answer)):
+        return "a question about when something will happen, and the answer gives no date to come"
     if focus.things and focus.others:
         said = set(terms(answer))
         held = sum(word in said for word in focus.others)
