@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Iterable
 
 from .abbreviations import Abbreviations
+from .focus import Focus, question_focus
 from .lexical import terms
 from .question import clean_question, context_for, read_question, retrieval_text, QuestionError
 from .specifics import specific_words
@@ -68,13 +69,16 @@ def question_topics(question: str) -> frozenset[str]:
 
 # A "when" question needs a time in its answer, a "how many" question a quantity, a "who" question a name.
 _ASKS_TIME = re.compile(r"^\s*(when\b|(in |during )?(what|which) (year|month|day|date|decade)\b)", re.IGNORECASE)
-_ASKS_COUNT = re.compile(r"^\s*how (many|much)\b", re.IGNORECASE)
+# "What is the population of Beijing?" asks for a quantity as much as "how many people live in Beijing?".
+_ASKS_COUNT = re.compile(r"^\s*(how (many|much)\b|what(['’]s| is| was| are| were) the (total )?(population|number|amount|"
+                         r"percentage|proportion) of\b)", re.IGNORECASE)
 _ASKS_NAME = re.compile(r"^\s*(who|whom|whose)\b", re.IGNORECASE)
 _NAME_WORD = re.compile(r"[\w’'-]+")
 
 
 def expected_answer_type(question: str) -> str | None:
-    """``"time"`` for when-questions, ``"count"`` for how-many/how-much, ``"name"`` for who/whose, else None."""
+    """``"time"`` for when-questions, ``"count"`` for how-many/how-much and "what is the number (amount,
+    population, percentage, proportion) of", ``"name"`` for who/whose, else None."""
     if _ASKS_TIME.search(question):
         return "time"
     if _ASKS_COUNT.search(question):
@@ -100,12 +104,15 @@ class Interpretation:
     """One way of reading the question's words, and what follows from it.
 
     ``text`` is the question as read (preamble dropped, contractions, abbreviations and, unless this is
-    the uncorrected reading, spelling rewritten); ``embed_text`` what is embedded (the follow-up
-    context, then ``text`` without framing such as "according to the authors"); ``terms`` its stemmed
+    the uncorrected reading, spelling rewritten); ``embed_text`` what is embedded (``text``
+    without framing such as "according to the authors", then the follow-up context: the question
+    leads, and is never what the model's 256-piece limit cuts); ``terms`` its stemmed
     content words; ``kind`` its interrogative ("why", "what", ...; see :func:`qa.structure.asks`);
     ``answer_type`` what the answer must hold (:func:`expected_answer_type`); ``unknown_names`` the
     words naming something the corpus never mentions; ``asked_words`` its words as names are compared
-    (a who-answer must name something else); ``notes`` the rewrites that hold only for this reading.
+    (a who-answer must name something else); ``notes`` the rewrites that hold only for this reading;
+    ``focus`` what else the answer must supply (a speaker who said something, a date to come; see
+    :func:`qa.focus.question_focus`).
     """
 
     text: str
@@ -116,6 +123,7 @@ class Interpretation:
     unknown_names: tuple[str, ...]
     asked_words: frozenset[str]
     notes: tuple[str, ...] = ()
+    focus: Focus = Focus()
 
 
 @dataclass(frozen=True)
@@ -236,9 +244,9 @@ class QuestionReader:
 
     def _interpret(self, text: str, context: tuple[str, ...], notes: tuple[str, ...]) -> Interpretation:
         stripped = retrieval_text(text)
-        return Interpretation(text, " ".join([*context, stripped]), tuple(terms(stripped)), asks(text),
+        return Interpretation(text, " ".join([stripped, *context]), tuple(terms(stripped)), asks(text),
                               expected_answer_type(text), tuple(self.vocabulary.unknown_names(text)),
-                              name_words(text), notes)
+                              name_words(text), notes, question_focus(stripped, bool(context)))
 
 
 def analyze(question: str, history: list[str] | None = None, reader: QuestionReader | None = None) -> QuestionInfo:

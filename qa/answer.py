@@ -10,6 +10,7 @@ import logging
 from .analysis import QuestionInfo, name_words
 from .chunking import Chunk, Sentence
 from .corpus import Document
+from .focus import missing
 from .retrieval import Hit
 from .structure import title_span
 
@@ -286,6 +287,10 @@ class Composer:
                                                     info.reading.asked_words):
             logger.debug("abstain: a %s-question, but the best passage (paragraph %d) holds no %s",
                          info.answer_type, chosen[0].paragraph, info.answer_type)
+            return False, []
+        lacking = None if top.on_topic else missing(info.reading.focus, " ".join(s.text for s in chosen))
+        if lacking:
+            logger.debug("abstain: %s (paragraph %d)", lacking, chosen[0].paragraph)
             return False, []
         return True, [AnswerSpan(s.doc, s.start, s.end) for s in chosen]
 

@@ -43,6 +43,7 @@ def test_follow_up_context_and_its_terms(reader):
     info = reader.analyze("Why?", ["What did the 2015 agreement bar?"])
     assert info.context == ("What did the 2015 agreement bar?",)
     assert "agreement" in info.reading.embed_text and "bar" in info.context_terms
+    assert info.reading.embed_text.startswith("Why?")   # the question leads: a long history never cuts it off
 
 
 def test_questions_about_time_and_counts(reader):
@@ -55,3 +56,9 @@ def test_empty_question_is_an_error():
     with pytest.raises(QuestionError) as caught:
         analyze("  \x00 ")
     assert caught.value.reason == "empty question"
+
+
+def test_asking_for_a_population_or_number_of_things_expects_a_quantity(reader):
+    assert reader.analyze("what is the population of beijing").answer_type == "count"
+    assert reader.analyze("whats the number of hackers").answer_type == "count"
+    assert reader.analyze("what is the gist of it").answer_type is None

@@ -49,6 +49,20 @@ def test_off_topic_is_declined_but_lists_related_passages(engine):
     assert answer.answer_spans == [] and answer.citations
 
 
+@pytest.mark.parametrize("question, answerable", [
+    ("what did obama say about the deal", False),          # named only inside "the Obama-Xi agreement"
+    ("what did the chinese government say about the indictments", False),
+    ("which american firms lost data to chinese hackers", False),
+    ("when will the agreement be renewed", False),
+    ("what did the g20 say about ict", True),
+    ("which two countries met earlier this month", True),
+])
+def test_a_question_whose_focus_the_best_sentence_does_not_supply_is_declined(engine, question, answerable):
+    answer = engine.ask(question)
+    assert answer.answerable is answerable, answer.answer
+    assert answer.citations   # the closest passages are listed either way
+
+
 def test_unknown_names_are_declined(engine):
     answer = engine.ask("What sanctions did the US impose on Huawei?")
     assert answer.answerable is False
@@ -113,13 +127,13 @@ def test_bm25_edge_cases():
 # Floors about one question below the measured scores (README "Evaluation"), so a regression fails CI.
 FLOORS = {
     "questions": {"answer_correct": 0.86, "rank1": 0.89, "top3": 0.96, "followup_rank1": 0.92,
-                  "answer_rate": 0.95, "off_topic_abstained": 1.0, "near_topic_abstained": 0.66},
+                  "answer_rate": 0.95, "off_topic_abstained": 1.0, "near_topic_abstained": 0.75},
     "holdout": {"answer_correct": 0.88, "rank1": 0.88, "top3": 0.96, "followup_rank1": 0.66,
-                "answer_rate": 0.96, "off_topic_abstained": 1.0, "near_topic_abstained": 0.6},
+                "answer_rate": 0.96, "off_topic_abstained": 1.0, "near_topic_abstained": 0.8},
     "holdout-b": {"answer_correct": 0.9, "rank1": 0.9, "top3": 0.96, "followup_rank1": 0.6,
-                  "answer_rate": 0.96, "off_topic_abstained": 1.0, "near_topic_abstained": 0.5},
-    "typed": {"answer_correct": 0.9, "rank1": 0.9, "top3": 0.96, "followup_rank1": 0.75,
-              "answer_rate": 0.98, "off_topic_abstained": 1.0, "near_topic_abstained": 0.7},
+                  "answer_rate": 0.96, "off_topic_abstained": 1.0, "near_topic_abstained": 0.75},
+    "typed": {"answer_correct": 0.93, "rank1": 0.93, "top3": 0.96, "followup_rank1": 0.9,
+              "answer_rate": 0.98, "off_topic_abstained": 1.0, "near_topic_abstained": 0.83},
 }
 
 

@@ -1,0 +1,79 @@
+"""Focus: a question about what someone said needs that speaker reported in the answer; one about a date to come, a date."""
+import pytest
+
+from qa.focus import Focus, missing, question_focus
+
+REPORTED = "The G20 Finance Ministers' meeting warned that “attacks could disrupt financial services.”"
+
+
+@pytest.mark.parametrize("question, speaker", [
+    ("what did the g20 say about ict", ("g20",)),
+    ("What has the Carnegie Endowment called for?", ("carnegi", "endow")),
+    ("how did the chinese government react", ("chines", "govern")),
+    ("what was the FBI's response", ("fbi",)),
+    ("what did they say could be disrupted", ()),          # a follow-up: the speaker is in the history
+    ("what do the authors say the agreement showed", ()),  # the article itself
+    ("what has the united states refused to commit to", ()),   # "states" is not a verb of saying here
+    ("what did the agreement bar", ()),
+])
+def test_the_speaker_a_question_asks_about(question, speaker):
+    assert question_focus(question).speaker == speaker
+
+
+def test_an_answer_must_name_the_speaker_and_report_speech():
+    assert missing(question_focus("what did the g20 meeting say"), REPORTED) is None
+    assert "never names fbi" in missing(question_focus("what did the fbi say about hackers"), REPORTED)
+    # named, but only as part of a name, not as saying anything
+    assert "not reported" in missing(question_focus("what did obama say"), "The Obama-Xi agreement fell short.")
+
+
+@pytest.mark.parametrize("question, future", [
+    ("when will the agreement be renewed", True), ("When is the next dialogue?", True),
+    ("when was the meeting held", False), ("when did the talks start", False), ("what will happen next", False),
+])
+def test_questions_about_a_time_to_come(question, future):
+    assert question_focus(question).future is future
+
+
+@pytest.mark.parametrize("answer, ok", [
+    ("The next round is planned for March 2026.", True), ("They meet again next month.", True),
+    ("Talks will resume in two weeks.", True), ("Future dialogues may expand on it.", False),
+    ("Earlier this month, the two countries met.", False), ("The meeting held in March warned of risks.", False),
+    ("Future dialogues build on cooperation begun in 2015.", False),
+    ("Cooperation may grow in coming years.", False), ("The current administrations now have an opportunity.", False),
+])
+def test_a_time_to_come_needs_a_date(answer, ok):
+    assert (missing(Focus(future=True), answer) is None) is ok
+
+
+def test_most_questions_ask_for_nothing_more():
+    assert question_focus("why did the 2015 agreement fall short") == Focus()
+    assert missing(Focus(), "anything") is None
+
+
+@pytest.mark.parametrize("question, kind", [
+    ("which american firms lost data to chinese hackers", "firm"), ("Which two countries met?", "countri"),
+    ("which us companies did hackers target", "compani"),
+    ("Which two realms are getting tangled up?", None),            # not a kind of named thing
+    ("Which Chinese leader keeps tightening his grip?", None),     # singular: "keeps" is a verb
+    ("What contingency plans should governments prepare?", None),
+])
+def test_the_kind_of_named_things_a_question_asks_for(question, kind):
+    assert question_focus(question).things == kind
+
+
+def test_an_answer_naming_none_of_the_things_asked_for_must_share_the_rest():
+    focus = question_focus("which american firms lost data to chinese hackers")
+    assert "asks which firm" in missing(focus, "Little came of the 2014 effort to indict Chinese hackers.")
+    assert missing(focus, "Two American firms lost data to Chinese hackers.") is None   # names the kind
+    # the kind unnamed, but most of the other words there: a paraphrase ("United States and China" for countries)
+    assert missing(question_focus("which two countries met earlier this month"),
+                   "Earlier this month, the United States and China met.") is None
+
+
+def test_a_who_question_needs_most_of_its_words_in_the_answer_unless_it_is_a_follow_up():
+    focus = question_focus("who is the current chinese ambassador to the united states")
+    assert focus.things == "who"
+    assert "asks who" in missing(focus, "Nathan Montierth is a Young Ambassador at a center in Beijing.")
+    assert missing(focus, "Mr Li is the current Chinese ambassador to the United States.") is None
+    assert question_focus("who were they going after", followup=True) == Focus()
