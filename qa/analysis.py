@@ -177,10 +177,11 @@ class QuestionInfo:
 class Vocabulary:
     """The corpus's words, to tell which names of a question it never mentions."""
 
-    def __init__(self, texts: Iterable[str]) -> None:
+    def __init__(self, texts: Iterable[str], known_terms: Iterable[str] | None = None) -> None:
         texts = list(texts)
         self._lower_text = " ".join(t.lower() for t in texts)
-        self._terms = frozenset(t for text in texts for t in terms(text))
+        self._terms = frozenset(known_terms) if known_terms is not None else frozenset(
+            t for text in texts for t in terms(text))
 
     def mentions(self, word: str) -> bool:
         """Whether the corpus uses ``word``: verbatim, as a dotted acronym ("US" as "U.S."), or by stem."""
@@ -210,14 +211,16 @@ class QuestionReader:
         texts: the corpus's sentences.
         speller: a :class:`Speller`. Defaults to one built from ``texts``.
         abbreviations: an :class:`Abbreviations`. Defaults to one built from ``texts``.
+        known_terms: the stemmed terms of ``texts`` (:func:`qa.lexical.terms`), e.g. a saved BM25's
+            vocabulary. Defaults to stemming ``texts`` (seconds for a large corpus).
     """
 
     def __init__(self, texts: Iterable[str], speller: Speller | None = None,
-                 abbreviations: Abbreviations | None = None) -> None:
+                 abbreviations: Abbreviations | None = None, known_terms: Iterable[str] | None = None) -> None:
         texts = list(texts)
         self.speller = speller or Speller(texts)
         self.abbreviations = abbreviations or Abbreviations(texts)
-        self.vocabulary = Vocabulary(texts)
+        self.vocabulary = Vocabulary(texts, known_terms)
 
     def analyze(self, question: str, history: list[str] | None = None) -> QuestionInfo:
         """Read ``question`` (and the ``history`` it may lean on, oldest first) once, for retrieval and answer.

@@ -68,7 +68,7 @@ class Engine:
         self.titles = {doc.id: doc.title for doc in docs}
         self.documents = {doc.id: doc for doc in docs}
         self.passages = Passages(self.documents, data.chunks, data.sentences)
-        self.reader = QuestionReader([s.text for s in data.sentences])
+        self.reader = QuestionReader([s.text for s in data.sentences], known_terms=data.bm25.vocab)
         #: What the build that made this engine's index did (None when the saved index was used as it was).
         self.build_report: BuildReport | None = None
         #: Corpus files that could not be read: ``(relative path, reason)``.
