@@ -3,6 +3,7 @@ open redirects, bad Gradio inputs, spoofed Host headers, odd tokens. Real uvicor
 from __future__ import annotations
 
 import json
+import logging
 import os
 import socket
 import subprocess
@@ -162,6 +163,94 @@ def test_clients_trickling_a_request_head_are_disconnected(server):
         for raw in sockets:
             raw.close()
     assert all(closed), f"{closed.count(False)} of {len(closed)} slow clients still connected after 6 s"
+
+
+@pytest.fixture(scope="module")
+def body_timed(engine):
+    """A server that gives a request body 1 s (plus 1 s per 500 bytes that arrive)."""
+    with RunningServer(create_app(engine, WebSettings()), body_timeout=1.0) as running:
+        yield running
+
+
+def trickle_bodies(server, requests: list[bytes], seconds: float) -> list[bytes | None]:
+    """Send each request's head, then one body byte every 0.25 s on every socket for at most ``seconds``.
+
+    Returns what each socket received before the server closed it, or None for a socket still open at the end.
+    """
+    sockets = [socket.create_connection(address(server), timeout=5) for _ in requests]
+    replies: list[bytes | None] = [None] * len(sockets)
+    received = [b""] * len(sockets)
+    try:
+        for raw, head in zip(sockets, requests):
+            raw.sendall(head)
+            raw.setblocking(False)
+        deadline = time.monotonic() + seconds
+        while any(reply is None for reply in replies) and time.monotonic() < deadline:
+            for i, raw in enumerate(sockets):
+                if replies[i] is not None:
+                    continue
+                try:
+                    while chunk := raw.recv(65536):
+                        received[i] += chunk
+                    replies[i] = received[i]  # b"": closed by the server
+                    continue
+                except BlockingIOError:
+                    pass
+                except ConnectionResetError:
+                    replies[i] = received[i]
+                    continue
+                try:
+                    raw.send(b"1" if b"chunked" not in requests[i] else b"1\r\n1\r\n")
+                except (BrokenPipeError, ConnectionResetError):
+                    replies[i] = received[i]
+            assert httpx.get(server.url + "healthz", timeout=5).status_code == 200
+            time.sleep(0.25)
+    finally:
+        for raw in sockets:
+            raw.close()
+    return replies
+
+
+def test_clients_trickling_a_request_body_get_408_and_are_disconnected(body_timed, capfd, caplog):
+    """20 sockets declare a 60 KB body (or send it chunked) and then send one byte every 0.25 s: each gets 408 and
+    is closed after the body timeout (1 s in the test; 20 s by default) instead of being held forever."""
+    caplog.set_level(logging.INFO, logger="qa.web")
+    heads = []
+    for i in range(20):
+        path = ("/api/ask", "/gradio_api/call/chat", "/gradio_api/queue/join", "/embed/ask")[i % 4]
+        length = "Transfer-Encoding: chunked" if i % 5 == 0 else f"Content-Length: {60 * 1024}"
+        heads.append(f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                     f"{length}\r\n\r\n".encode())
+    started = time.monotonic()
+    replies = trickle_bodies(body_timed, heads, seconds=8)
+    took = time.monotonic() - started
+    assert all(reply is not None for reply in replies), f"{replies.count(None)} of 20 slow bodies still open after 8 s"
+    assert took < 6, took
+    for reply in replies:
+        assert reply.startswith(b"HTTP/1.1 408"), reply[:200]
+        assert b"connection: close" in reply.lower() and b"request body" in reply
+    time.sleep(0.5)  # the app's side of each request ends
+    logged = capfd.readouterr()
+    assert "Traceback" not in logged.err + logged.out + caplog.text, (logged.err + caplog.text)[-2000:]
+    assert "did not arrive in time" in caplog.text
+
+
+def test_bodies_sent_steadily_are_not_cut(body_timed):
+    """A 60 KB body sent in 30 pieces over 1.5 s (40 KB/s, above the 500 bytes/s that extend the deadline) is read."""
+    body = json.dumps({"question": QUESTION, "history": ["x" * 1000] * 20}).encode()
+    body = body[:-1] + b" " * (60 * 1024 - len(body)) + b"}"
+    head = (f"POST /api/ask HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nConnection: close\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n").encode()
+    piece = len(body) // 30 + 1
+    with socket.create_connection(address(body_timed), timeout=30) as raw:
+        raw.sendall(head)
+        for start in range(0, len(body), piece):
+            raw.sendall(body[start:start + piece])
+            time.sleep(0.05)
+        reply = b""
+        while chunk := raw.recv(65536):
+            reply += chunk
+    assert reply.startswith(b"HTTP/1.1 200") and b'"answerable":true' in reply, reply[:300]
 
 
 def test_idle_keep_alive_connection_is_closed(server):
