@@ -3,8 +3,8 @@
 One job per module: ``settings`` (:class:`WebSettings`, read from the environment), ``service``
 (:class:`WebService`, the one path to the engine, with the gate), ``schema`` (the API's pydantic
 models), ``routes`` (the routes and :func:`create_app`), ``guards`` (middleware), ``ui`` (the
-Gradio page), ``render`` (answers and the article as HTML), ``pages`` (the article and embed
-pages), ``server`` (uvicorn settings and :class:`RunningServer`).
+Gradio page), ``events`` (its events' refusal of malformed input), ``render`` (answers and the article
+as HTML), ``pages`` (the article and embed pages), ``server`` (uvicorn settings and :class:`RunningServer`).
 
     >>> from qa import Engine                                   # doctest: +SKIP
     >>> from qa.web import WebSettings, create_app, server_config  # doctest: +SKIP
