@@ -3,6 +3,7 @@ open redirects, bad Gradio inputs, spoofed Host headers, odd tokens. Real uvicor
 from __future__ import annotations
 
 import json
+import logging
 import os
 import socket
 import subprocess
@@ -164,6 +165,94 @@ def test_clients_trickling_a_request_head_are_disconnected(server):
     assert all(closed), f"{closed.count(False)} of {len(closed)} slow clients still connected after 6 s"
 
 
+@pytest.fixture(scope="module")
+def body_timed(engine):
+    """A server that gives a request body 1 s (plus 1 s per 500 bytes that arrive)."""
+    with RunningServer(create_app(engine, WebSettings()), body_timeout=1.0) as running:
+        yield running
+
+
+def trickle_bodies(server, requests: list[bytes], seconds: float) -> list[bytes | None]:
+    """Send each request's head, then one body byte every 0.25 s on every socket for at most ``seconds``.
+
+    Returns what each socket received before the server closed it, or None for a socket still open at the end.
+    """
+    sockets = [socket.create_connection(address(server), timeout=5) for _ in requests]
+    replies: list[bytes | None] = [None] * len(sockets)
+    received = [b""] * len(sockets)
+    try:
+        for raw, head in zip(sockets, requests):
+            raw.sendall(head)
+            raw.setblocking(False)
+        deadline = time.monotonic() + seconds
+        while any(reply is None for reply in replies) and time.monotonic() < deadline:
+            for i, raw in enumerate(sockets):
+                if replies[i] is not None:
+                    continue
+                try:
+                    while chunk := raw.recv(65536):
+                        received[i] += chunk
+                    replies[i] = received[i]  # b"": closed by the server
+                    continue
+                except BlockingIOError:
+                    pass
+                except ConnectionResetError:
+                    replies[i] = received[i]
+                    continue
+                try:
+                    raw.send(b"1" if b"chunked" not in requests[i] else b"1\r\n1\r\n")
+                except (BrokenPipeError, ConnectionResetError):
+                    replies[i] = received[i]
+            assert httpx.get(server.url + "healthz", timeout=5).status_code == 200
+            time.sleep(0.25)
+    finally:
+        for raw in sockets:
+            raw.close()
+    return replies
+
+
+def test_clients_trickling_a_request_body_get_408_and_are_disconnected(body_timed, capfd, caplog):
+    """20 sockets declare a 60 KB body (or send it chunked) and then send one byte every 0.25 s: each gets 408 and
+    is closed after the body timeout (1 s in the test; 20 s by default) instead of being held forever."""
+    caplog.set_level(logging.INFO, logger="qa.web")
+    heads = []
+    for i in range(20):
+        path = ("/api/ask", "/gradio_api/call/chat", "/gradio_api/queue/join", "/embed/ask")[i % 4]
+        length = "Transfer-Encoding: chunked" if i % 5 == 0 else f"Content-Length: {60 * 1024}"
+        heads.append(f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                     f"{length}\r\n\r\n".encode())
+    started = time.monotonic()
+    replies = trickle_bodies(body_timed, heads, seconds=8)
+    took = time.monotonic() - started
+    assert all(reply is not None for reply in replies), f"{replies.count(None)} of 20 slow bodies still open after 8 s"
+    assert took < 6, took
+    for reply in replies:
+        assert reply.startswith(b"HTTP/1.1 408"), reply[:200]
+        assert b"connection: close" in reply.lower() and b"request body" in reply
+    time.sleep(0.5)  # the app's side of each request ends
+    logged = capfd.readouterr()
+    assert "Traceback" not in logged.err + logged.out + caplog.text, (logged.err + caplog.text)[-2000:]
+    assert "did not arrive in time" in caplog.text
+
+
+def test_bodies_sent_steadily_are_not_cut(body_timed):
+    """A 60 KB body sent in 30 pieces over 1.5 s (40 KB/s, above the 500 bytes/s that extend the deadline) is read."""
+    body = json.dumps({"question": QUESTION, "history": ["x" * 1000] * 20}).encode()
+    body = body[:-1] + b" " * (60 * 1024 - len(body)) + b"}"
+    head = (f"POST /api/ask HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nConnection: close\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n").encode()
+    piece = len(body) // 30 + 1
+    with socket.create_connection(address(body_timed), timeout=30) as raw:
+        raw.sendall(head)
+        for start in range(0, len(body), piece):
+            raw.sendall(body[start:start + piece])
+            time.sleep(0.05)
+        reply = b""
+        while chunk := raw.recv(65536):
+            reply += chunk
+    assert reply.startswith(b"HTTP/1.1 200") and b'"answerable":true' in reply, reply[:300]
+
+
 def test_idle_keep_alive_connection_is_closed(server):
     with socket.create_connection(address(server), timeout=10) as raw:
         raw.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
@@ -265,6 +354,116 @@ def test_gradio_validation_errors_are_capped(server):
     assert reply.status_code == 422
     assert len(reply.content) < 5000, len(reply.content)  # was 169,004 bytes (1.4 MB for a 60 KB body)
     assert "bytes in all; cut" in reply.json()["error"]
+
+
+# -- 8. the page's own events (/chat, /batch and the private ones) refuse junk cleanly -----------
+
+def call_event(server, name: str, data) -> str:
+    """POST /gradio_api/call/<name> then read its events (the POST must be accepted)."""
+    posted = httpx.post(server.url + f"gradio_api/call/{name}", json={"data": data}, timeout=30)
+    assert posted.status_code == 200, posted.text[:300]
+    return httpx.get(server.url + f"gradio_api/call/{name}/{posted.json()['event_id']}", timeout=60).text
+
+
+def event_error(events: str) -> str:
+    """The message of an ``event: error`` (it must be there, and not Gradio's empty ``null``)."""
+    assert "event: error" in events, events[:300]
+    error = json.loads(events.split("event: error", 1)[1].split("data:", 1)[1].split("\n", 1)[0])["error"]
+    assert error, events[:300]
+    return error
+
+
+@pytest.mark.parametrize("name, data, match", [
+    ("chat", [QUESTION, [1, 2, 3], None], "input 2 of /chat (chatbot"),
+    ("chat", [QUESTION, list(range(3000)), None], "and 2,997 more"),
+    ("chat", [{"a": 1}, "not a conversation", None], "input 2 of /chat (chatbot"),
+    ("chat", [QUESTION], "/chat takes 3 inputs"),
+    ("chat", [], "/chat takes 3 inputs"),
+    ("batch", [None, "jsonl", None], "input 3 of /batch (slider"),
+    ("batch", [None, "jsonl", "three"], "input 3 of /batch (slider"),
+    ("batch", [None, "jsonl", [3]], "input 3 of /batch (slider"),
+    ("batch", [{"path": "/etc/passwd"}, "jsonl", 3], "input 1 of /batch (file"),
+    ("batch", [{"a": 1}, "jsonl", 3], "input 1 of /batch (file"),
+    ("batch", [[1, 2, 3], "jsonl", 3], "input 1 of /batch (file"),
+    ("batch", [None, 5, 3], "input 2 of /batch (radio"),
+    ("batch", [None, "<img src=x onerror=alert(1)>", 3], "&lt;img"),
+])
+def test_page_events_refuse_bad_inputs_with_a_short_message_and_no_traceback(server, capfd, name, data, match):
+    """The page's own events answered junk with ``{"error": null}`` and a traceback in the log."""
+    error = event_error(call_event(server, name, data))
+    logged = capfd.readouterr()
+    assert match in error and len(error) <= 500, error
+    assert "Traceback" not in logged.err + logged.out
+
+
+def test_page_events_still_answer_good_inputs(server, capfd):
+    events = call_event(server, "chat", [QUESTION, [], None])
+    assert "event: complete" in events and "qa-reply" in events
+    assert "Traceback" not in capfd.readouterr().err
+
+
+def test_events_never_read_server_files_named_by_the_client(server, capfd, tmp_path):
+    """Gradio copies a file object's ``path`` into its cache and serves it: /chat gave a link to /etc/passwd
+    and /batch answered the lines of any .txt file on the server as questions."""
+    secret = tmp_path / "private-notes.txt"
+    secret.write_text("Which private line of this server file is leaked?\n")
+    passwd = {"path": "/etc/passwd", "meta": {"_type": "gradio.FileData"}}
+    history = [{"role": "user", "content": [{"file": passwd, "type": "file"}]}]
+    for name, data in [("chat", [QUESTION, history, None]),
+                       ("batch", [{"path": str(secret), "meta": {"_type": "gradio.FileData"}}, "jsonl", 3]),
+                       ("batch", [{"path": server.url + "healthz", "meta": {"_type": "gradio.FileData"}}, "jsonl", 3]),
+                       ("batch", [{"path": "/tmp/../etc/hostname.txt", "meta": {"_type": "gradio.FileData"}},
+                                  "jsonl", 3])]:
+        events = call_event(server, name, data)
+        assert "must be uploaded first" in event_error(events), events[:300]
+        assert "private line" not in events and "root:" not in events
+    assert "Traceback" not in capfd.readouterr().err
+
+
+def test_batch_still_takes_a_file_uploaded_through_the_upload_route(server, tmp_path):
+    questions = tmp_path / "questions.txt"
+    questions.write_text(QUESTION + "\n")
+    with questions.open("rb") as handle:
+        uploaded = httpx.post(server.url + "gradio_api/upload", files={"files": handle}, timeout=30)
+    assert uploaded.status_code == 200, uploaded.text
+    path = uploaded.json()[0]
+    events = call_event(server, "batch", [{"path": path, "meta": {"_type": "gradio.FileData"}}, "jsonl", 2])
+    assert "event: complete" in events and "read 1 question: 1 answered" in events, events[:500]
+    posted = httpx.post(server.url + "gradio_api/call/batch", timeout=30, headers={"Content-Type": "application/json"},
+                        content=json.dumps({"data": [{"path": path, "meta": {"_type": "gradio.FileData"}}, "csv",
+                                                     float("nan")]}))  # NaN passes Gradio's slider check
+    events = httpx.get(server.url + f"gradio_api/call/batch/{posted.json()['event_id']}", timeout=60).text
+    assert "citations per answer must be a number from 1 to 20" in event_error(events)
+
+
+def queue_join(server, fn_index: int, data: list) -> dict:
+    """Join the queue as the browser does (any event, private ones too); the ``process_completed`` message."""
+    session = f"attack{fn_index}x{len(data)}"
+    joined = httpx.post(server.url + "gradio_api/queue/join", timeout=30,
+                        json={"data": data, "fn_index": fn_index, "session_hash": session, "event_data": None})
+    assert joined.status_code == 200, joined.text[:300]
+    with httpx.stream("GET", server.url + "gradio_api/queue/data", params={"session_hash": session},
+                      timeout=60) as stream:
+        for line in stream.iter_lines():
+            if '"process_completed"' in line:
+                return json.loads(line.split("data:", 1)[1])
+    raise AssertionError("no process_completed message")
+
+
+def test_every_event_of_the_page_refuses_junk_through_the_queue(server, capfd):
+    """Private events (the Ask button, the examples, the restore button) are reachable by ``fn_index`` too."""
+    config = httpx.get(server.url + "config", timeout=30).json()
+    events = [dep for dep in config["dependencies"] if dep["backend_fn"] and dep["inputs"]]
+    assert len(events) >= 5, [dep.get("api_name") for dep in config["dependencies"]]
+    for dep in events:
+        for junk in ([[1, 2, 3]] * len(dep["inputs"]), [{"path": "/etc/passwd"}] * len(dep["inputs"]),
+                     [list(range(20_000))] * len(dep["inputs"])):
+            done = queue_join(server, dep["id"], junk)
+            if not done["success"]:  # refused: with a message (answered is fine too: a text box takes "[1, 2, 3]")
+                error = done["output"]["error"]
+                assert error and len(error) <= 500, (dep.get("api_name"), junk[:1], done)
+    logged = capfd.readouterr()
+    assert "Traceback" not in logged.err + logged.out, logged.err[-3000:]
 
 
 # -- 9. host names: configured or allowed, never reflected ------------------------------------

@@ -27,6 +27,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
 from ..config import MAX_TOP_K
 from ..question import QuestionError
@@ -94,6 +95,12 @@ def _add_routes(app: FastAPI, ctx: WebService) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         return _error_response(exc.status_code, str(exc.detail), getattr(exc, "headers", None))
+
+    @app.exception_handler(ClientDisconnect)
+    async def client_left(request: Request, exc: ClientDisconnect) -> JSONResponse:
+        # the client hung up (or was cut off by the body timeout) before its body was in: nothing to log but a line
+        logger.info("%s %s: the client left before sending the whole request body", request.method, request.url.path)
+        return _error_response(400, "the request body was not received")  # never sent: nobody is listening
 
     @app.exception_handler(Exception)
     async def crashed(request: Request, exc: Exception) -> JSONResponse:

@@ -1,9 +1,12 @@
 """The HTTP server: uvicorn settings with request-head limits (:func:`server_config`) and :class:`RunningServer`, a server in a thread."""
 from __future__ import annotations
 
+import logging
 import threading
 
 from .guards import json_body
+
+logger = logging.getLogger(__name__)
 
 #: Largest request line plus headers the server reads (h11's own default is 16 KB, or whatever one read brings);
 #: a longer one (e.g. a query string with tens of thousands of parameters) gets 400 JSON before reaching the app.
@@ -13,6 +16,12 @@ MAX_REQUEST_HEAD_BYTES = 64 * 1024
 HEAD_TIMEOUT_SECONDS = 10.0
 #: Seconds an idle keep-alive connection stays open after a response.
 KEEP_ALIVE_SECONDS = 5
+#: Seconds a client has to send a request body once its head is in, plus one second for every
+#: :data:`BODY_MIN_RATE` bytes that arrive (Apache's ``mod_reqtimeout`` default, ``body=20,MinRate=500``): a
+#: client trickling a byte every few seconds is answered 408 and disconnected, a slow but steady upload is not.
+BODY_TIMEOUT_SECONDS = 20.0
+#: Bytes per second that extend the body deadline by one second each (see :data:`BODY_TIMEOUT_SECONDS`).
+BODY_MIN_RATE = 500
 
 
 def _head_size(event) -> int:
@@ -22,7 +31,7 @@ def _head_size(event) -> int:
 
 
 def server_config(app, head_timeout: float = HEAD_TIMEOUT_SECONDS, keep_alive: int = KEEP_ALIVE_SECONDS,
-                  **options):
+                  body_timeout: float = BODY_TIMEOUT_SECONDS, body_min_rate: int = BODY_MIN_RATE, **options):
     """The uvicorn settings of ``python app.py`` and :class:`RunningServer`.
 
     HTTP/1.1 through h11 with three limits uvicorn lacks or applies loosely:
@@ -33,6 +42,11 @@ def server_config(app, head_timeout: float = HEAD_TIMEOUT_SECONDS, keep_alive: i
     - a client must send a whole request head within ``head_timeout`` seconds of connecting (or
       of its previous response); uvicorn has no such timeout, so clients trickling a header byte
       every few seconds were held forever;
+    - a client must send the request body within ``body_timeout`` seconds of its head, plus one
+      second per ``body_min_rate`` bytes received; else it gets 408 JSON (if nothing was answered
+      yet) and is disconnected, and the app sees the client leave. uvicorn has no body timeout:
+      a client declaring 60 KB and sending a byte every few seconds was held forever. Time the
+      app leaves the body unread (flow control, ``Expect: 100-continue``) does not count;
     - an idle keep-alive connection is closed after ``keep_alive`` seconds.
 
     A request uvicorn cannot parse, or one with a longer head, is answered with 400 JSON
@@ -42,6 +56,9 @@ def server_config(app, head_timeout: float = HEAD_TIMEOUT_SECONDS, keep_alive: i
         app: the ASGI app.
         head_timeout: seconds to send a request head. Defaults to :data:`HEAD_TIMEOUT_SECONDS` (10).
         keep_alive: seconds an idle connection stays open. Defaults to :data:`KEEP_ALIVE_SECONDS` (5).
+        body_timeout: seconds to send a request body (before the rate extension). Defaults to
+            :data:`BODY_TIMEOUT_SECONDS` (20).
+        body_min_rate: bytes that extend the body deadline by one second. Defaults to :data:`BODY_MIN_RATE` (500).
         options: more :class:`uvicorn.Config` arguments (host, port, log_level, ...).
 
     Returns:
@@ -62,7 +79,9 @@ def server_config(app, head_timeout: float = HEAD_TIMEOUT_SECONDS, keep_alive: i
         def __init__(self, *args, **kwargs) -> None:
             super().__init__(*args, **kwargs)
             self.conn = HeadLimitedConnection(h11.SERVER, MAX_REQUEST_HEAD_BYTES)
-            self.head_timer = None
+            self.head_timer = self.body_timer = None
+            self.body_started = self.body_deadline = 0.0
+            self.body_bytes = 0
 
         def _arm_head_timer(self) -> None:
             self._disarm_head_timer()
@@ -84,9 +103,55 @@ def server_config(app, head_timeout: float = HEAD_TIMEOUT_SECONDS, keep_alive: i
             self._arm_head_timer()
 
         def data_received(self, data: bytes) -> None:
+            reading_body = self.conn.their_state is h11.SEND_BODY
             super().data_received(data)
             if self.conn.their_state is not h11.IDLE:  # the head is in: the request runs
                 self._disarm_head_timer()
+            if self.conn.their_state is not h11.SEND_BODY:
+                self._disarm_body_timer()
+            elif reading_body:  # more of the body: later deadline
+                self.body_bytes += len(data)
+                self.body_deadline += len(data) / body_min_rate
+            else:  # the head just came in, the body has not: start its clock
+                self._disarm_body_timer()
+                self.body_started, self.body_bytes = self.loop.time(), 0
+                self.body_deadline = self.body_started + body_timeout
+                self.body_timer = self.loop.call_at(self.body_deadline, self._body_timed_out)
+
+        def _disarm_body_timer(self) -> None:
+            if self.body_timer is not None:
+                self.body_timer.cancel()
+                self.body_timer = None
+
+        def _body_timed_out(self) -> None:
+            self.body_timer = None
+            if self.conn.their_state is not h11.SEND_BODY or self.transport.is_closing():
+                return
+            now, cycle = self.loop.time(), self.cycle
+            if self.flow.read_paused or (cycle is not None and cycle.waiting_for_100_continue):
+                self.body_deadline = now + body_timeout  # the app is not reading yet: not the client's time
+            if now < self.body_deadline:
+                self.body_timer = self.loop.call_at(self.body_deadline, self._body_timed_out)
+                return
+            logger.info("closed a connection whose request body did not arrive in time (%d bytes in %.1f s)",
+                        self.body_bytes, now - self.body_started)
+            answered = cycle is None or cycle.response_started
+            if cycle is not None:  # the app's receive() now says the client left; its answer is dropped
+                cycle.disconnected = True
+                cycle.message_event.set()
+            if not answered:
+                body = json_body(408, f"request body not received in time: send it within {body_timeout:g} s, "
+                                      f"plus 1 s per {body_min_rate} bytes")
+                headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+                           (b"x-content-type-options", b"nosniff"), (b"connection", b"close")]
+                try:
+                    self.transport.write(self.conn.send(h11.Response(status_code=408, headers=headers,
+                                                                     reason=b"Request Timeout")))
+                    self.transport.write(self.conn.send(h11.Data(data=body)))
+                    self.transport.write(self.conn.send(h11.EndOfMessage()))
+                except h11.LocalProtocolError:  # the connection cannot take an answer any more: just close it
+                    pass
+            self.transport.close()
 
         def on_response_complete(self) -> None:
             super().on_response_complete()
@@ -95,6 +160,7 @@ def server_config(app, head_timeout: float = HEAD_TIMEOUT_SECONDS, keep_alive: i
 
         def connection_lost(self, exc) -> None:
             self._disarm_head_timer()
+            self._disarm_body_timer()
             super().connection_lost(exc)
 
         def send_400_response(self, msg: str) -> None:

@@ -22,6 +22,7 @@ import gradio as gr
 from ..batch import INPUT_FORMATS, BatchError, QuestionFile, open_questions
 from ..config import MAX_TOP_K
 from ..question import QuestionError
+from .events import GuardedBlocks
 from .guards import Busy
 from .pages import ARTICLE_CSS, CARD_CSS, FONT_STACK, LINK_COLOUR, MUTED_COLOUR
 from .render import answer_html, article_html, esc, question_html
@@ -388,6 +389,8 @@ def build_blocks(ctx: "WebService") -> gr.Blocks:
             raise gr.Error("Choose a questions file first (.txt, .csv or .jsonl).")
         if fmt not in BATCH_FORMATS:
             raise gr.Error(f"answers format must be one of {', '.join(BATCH_FORMATS)}; got {esc(repr(fmt))}")
+        if not 1 <= top_k <= MAX_TOP_K:  # NaN passes the slider's own check
+            raise gr.Error(f"citations per answer must be a number from 1 to {MAX_TOP_K}", print_exception=False)
         shown = display_name(Path(upload).name)
         folder = _run_folder(ctx)
         try:
@@ -407,8 +410,8 @@ def build_blocks(ctx: "WebService") -> gr.Blocks:
         finally:
             shutil.rmtree(folder, ignore_errors=True)
 
-    with gr.Blocks(title=f"Ask the article: {title}", analytics_enabled=False,
-                   delete_cache=CACHE_SWEEP) as demo:
+    with GuardedBlocks(title=f"Ask the article: {title}", analytics_enabled=False,
+                       delete_cache=CACHE_SWEEP) as demo:
         gr.HTML(f'<div id="qa-header"><h1>{esc(title)}</h1><p>Ask questions about the article; every answer '
                 f'cites the paragraphs it comes from. <a href="article" target="_blank">Read the article</a>'
                 f'</p></div>', padding=False)
