@@ -47,12 +47,12 @@ QUESTIONS = ["What did the 2015 agreement bar?", "Who wrote the article?", "How 
 
 
 def make_corpus(target: Path, pages: int | None, source: Path) -> int:
-    """Copy the article and the first ``pages`` ``.html`` pages of ``source`` (sub-folders kept) into ``target``."""
+    """Copy the article and the first ``pages`` pages (.html/.htm/.txt/.md) of ``source`` (sub-folders kept) into ``target``."""
     target.mkdir(parents=True)
     for article in (ROOT / "corpus").iterdir():
         if article.is_file():
             shutil.copy2(article, target / article.name)
-    chosen = sorted(p for p in source.rglob("*.html") if p.is_file())
+    chosen = sorted(p for p in source.rglob("*") if p.is_file() and p.suffix.lower() in (".html", ".htm", ".txt", ".md"))
     chosen = chosen[:pages] if pages is not None else chosen
     for page in chosen:
         rel = page.relative_to(source)
