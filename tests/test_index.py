@@ -29,7 +29,7 @@ def test_manifest_records_what_it_was_built_from(engine):
     assert key["chunking"] == {"max_sentences": 2, "overlap": 1}
     assert len(key["corpus_hash"]) == 64
     assert set(manifest["files"]) == {"units.faiss", "arrays.npz", "meta.json", "profiles.json"}
-    assert manifest["profiles"]["us-china-cyber-relations"]["bios"] == 2
+    assert manifest["profiles"]["us-china-cyber-relations.txt"]["bios"] == 2
     assert "faiss" in manifest["versions"]
 
 
