@@ -191,7 +191,7 @@ def test_corpus_text_is_escaped_in_the_article_view_chat_panel_and_replies(tmp_p
     with RunningServer(create_app(engine, WebSettings())) as running, \
             httpx.Client(base_url=running.url, timeout=30) as http:
         responses = {"/article": http.get("/article"),
-                     "/article/{doc}": http.get("/article/" + quote("evil'<b>doc", safe="")),
+                     "/article/{doc}": http.get("/article/" + quote("evil'<b>doc.md", safe="")),
                      "/": http.get("/"),
                      "/ (config)": http.get("/config"),
                      "/embed": http.get("/embed"),
