@@ -195,3 +195,24 @@ def test_only_links_is_an_index_page_and_declared_charsets_decode():
     assert decode_html(b"<meta http-equiv='Content-Type' content='text/html; charset=windows-1252'>\x93q\x94") \
         .endswith("\u201cq\u201d")
     assert decode_html("\ufeff<p>é</p>".encode("utf-8")) == "<p>é</p>"
+
+
+@pytest.mark.slow
+def test_the_engine_answers_from_html_and_nested_pages_with_their_titles(wiki, tmp_path):
+    from qa import Engine
+
+    engine = Engine.load(corpus=wiki, index=tmp_path / "index")
+    assert sorted(engine.documents) == ["cafe-rota.htm", "news/harbour-bridge.html", "notes.md",
+                                        "team/onboarding/setup.html", "us-china-cyber-relations.txt", "x.md", "x.txt"]
+    for question, doc, title, words in [
+        ("How much did the bridge repairs cost?", "news/harbour-bridge.html",
+         "Harbour bridge reopens after repairs", "€14 million"),
+        ("How is a failed release rolled back?", "notes.md", "Release notes", "previous tag"),
+        ("What did the 2015 agreement bar?", "us-china-cyber-relations.txt",
+         "How Are US-China Cyber Relations Progressing?", "cyber theft"),
+    ]:
+        answer = engine.ask(question)
+        assert answer.answerable and words in answer.answer, (question, answer.answer)
+        assert (answer.citations[0].doc, answer.citations[0].title) == (doc, title)
+        for citation in answer.citations:
+            assert engine.documents[citation.doc].text[citation.start:citation.end] == citation.text
