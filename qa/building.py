@@ -23,7 +23,7 @@ EMBED_GROUP = 2048
 
 @dataclass
 class BuildReport:
-    """What a build did: counts, seconds, and the files it skipped (``(path, reason)``)."""
+    """What a build did: counts, seconds, and the files it skipped (:class:`qa.corpus.SkippedFile`)."""
 
     documents: int = 0
     sentences: int = 0
@@ -31,7 +31,7 @@ class BuildReport:
     embedded_sentences: int = 0
     removed_documents: int = 0
     seconds: float = 0.0
-    skipped: list[tuple[str, str]] = field(default_factory=list)
+    skipped: list = field(default_factory=list)
 
     def summary(self) -> str:
         """One line, e.g. ``"indexed 12 documents (1,204 sentences) in 8.1 s: 2 embedded, 10 unchanged"``."""
@@ -40,7 +40,7 @@ class BuildReport:
                 f"{self.documents - self.embedded_documents:,} unchanged, {self.removed_documents:,} removed")
         if self.skipped:
             line += f"; skipped {len(self.skipped)} file(s): " + "; ".join(
-                f"{path} ({reason})" for path, reason in self.skipped[:5]) + (" ..." if len(self.skipped) > 5 else "")
+                f"{item.path} ({item.reason})" for item in self.skipped[:5]) + (" ..." if len(self.skipped) > 5 else "")
         return line
 
 

@@ -69,11 +69,17 @@ def build_parser() -> argparse.ArgumentParser:
             exit codes: 0 ok, 1 failed (corpus/model/index problem), 2 bad usage"""))
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
-    p = sub.add_parser("index", formatter_class=_Formatter, help="build the index from the corpus",
-                       description="Build (or rebuild) the FAISS index of the corpus, atomically.",
-                       epilog="example:\n  python -m qa index --corpus corpus/ --index index/\n\n"
+    p = sub.add_parser("index", formatter_class=_Formatter, help="build or update the index of the corpus",
+                       description="Build or update the index of the corpus, atomically. Only documents that were "
+                                   "added or changed\nsince the last build are embedded; removed ones are dropped. "
+                                   "Unreadable files are skipped\nand listed. A progress bar shows documents, "
+                                   "sentences and the time left.",
+                       epilog="examples:\n  python -m qa index                              # update index/ from corpus/\n"
+                              "  python -m qa index --corpus wiki/ --index wiki-index/\n"
+                              "  python -m qa index --full                       # re-embed every document\n\n"
                               "exit codes: 0 written, 1 the index could not be written (e.g. a full disk) "
                               "or the corpus/model failed")
+    p.add_argument("--full", action="store_true", help="re-embed every document, not only changed ones")
     _common(p)
     p.set_defaults(func=cmd_index)
 
@@ -169,16 +175,22 @@ def cmd_index(args: argparse.Namespace) -> int:
 
     started = time.perf_counter()
     logging.getLogger("qa.engine").setLevel(logging.ERROR)  # a failed save is reported below, in one line
-    engine = load_engine(args, rebuild=True, progress=sys.stderr.isatty())
+    engine = load_engine(args, rebuild=True, full=args.full, progress=sys.stderr.isatty())
     if engine.data.unsaved:
         print(f"qa: error: {engine.data.unsaved}; the index was built in memory but nothing was saved "
               f"(the previous index, if any, is unchanged)", file=sys.stderr)
         return EXIT_FAILED
     stats = engine.stats()
     paragraphs = sum(len(d.paragraphs) for d in engine.docs)
+    report = engine.build_report
     print(f"indexed {stats['documents']} document(s), {paragraphs} paragraphs, {stats['sentences']} sentences, "
           f"{stats['chunks']} chunks with {stats['model']} in {time.perf_counter() - started:.2f} s "
           f"-> {engine.index_dir}")
+    if report is not None:
+        print(f"{report.embedded_documents} document(s) embedded ({report.embedded_sentences} sentences), "
+              f"{report.documents - report.embedded_documents} unchanged, {report.removed_documents} removed")
+    for item in engine.skipped:
+        print(f"skipped {item.path}: {item.reason}")
     return EXIT_OK
 
 

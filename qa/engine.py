@@ -14,7 +14,7 @@ from .answer import Answer, Composer, Passages
 from .building import BuildReport, build
 from .chunking import splitter_kind
 from .config import ChunkSettings, Settings
-from .corpus import Document, corpus_files, read_corpus
+from .corpus import Document, SkippedFile, read_corpus
 from .embedding import Embedder
 from .index import FORMAT_VERSION, IndexCorrupt, IndexData, IndexMissing, IndexStale, load_index, save_index
 from .question import QuestionError
@@ -71,8 +71,8 @@ class Engine:
         self.reader = QuestionReader([s.text for s in data.sentences], known_terms=data.bm25.vocab)
         #: What the build that made this engine's index did (None when the saved index was used as it was).
         self.build_report: BuildReport | None = None
-        #: Corpus files that could not be read: ``(relative path, reason)``.
-        self.skipped: list[tuple[str, str]] = []
+        #: Corpus files that could not be used, with the reason.
+        self.skipped: list[SkippedFile] = []
         self.speller: Speller = self.reader.speller
         self.abbreviations: Abbreviations = self.reader.abbreviations
 
@@ -109,9 +109,7 @@ class Engine:
         if chunking is not None:
             settings = dataclasses.replace(settings, chunking=chunking)
         corpus_dir, index_dir, chunking = settings.corpus_dir, settings.index_dir, settings.chunking
-        files = corpus_files(corpus_dir)           # a missing or empty corpus is reported before the model loads
         embedder = Embedder(settings.model)
-        embedder.model  # load now: a missing model is reported before any work
         build_key = {"format": FORMAT_VERSION, "model": embedder.name,
                      "chunking": dataclasses.asdict(chunking), "splitter": splitter_kind()}
         previous = None
@@ -121,7 +119,9 @@ class Engine:
             logger.info("no index in %s yet; building it", index_dir)
         except (IndexCorrupt, IndexStale) as exc:
             logger.warning("%s; rebuilding", exc)
-        docs, sources, skipped = read_corpus(corpus_dir, files, previous)
+        # A missing or empty corpus is reported before the model loads; unchanged files are not read again.
+        docs, sources, skipped = read_corpus(corpus_dir, previous)
+        embedder.model  # load now: a missing model is reported before any embedding
         report = None
         unchanged = previous is not None and [d.id for d in docs] == [d.id for d in previous.documents] and all(
             sources[d.id]["sha256"] == previous.sources.get(d.id, {}).get("sha256") for d in docs)

@@ -21,7 +21,7 @@ def sentences(docs):
 
 def test_title_comes_from_the_repeated_headline(docs):
     assert docs[0].title == "How Are US-China Cyber Relations Progressing?"
-    assert docs[0].id == "us-china-cyber-relations"
+    assert docs[0].id == "us-china-cyber-relations.txt"
 
 
 def test_debris_is_not_a_paragraph_and_author_line_is(docs):
@@ -73,7 +73,7 @@ def test_chunk_settings_reject_bad_overlap():
 def test_missing_and_empty_corpus_raise_clear_errors(tmp_path):
     with pytest.raises(CorpusError, match="not found; pass --corpus"):
         load_corpus(tmp_path / "nope")
-    with pytest.raises(CorpusError, match="no .txt or .md files"):
+    with pytest.raises(CorpusError, match=r"no \.txt, \.md or \.html files"):
         load_corpus(tmp_path)
 
 

@@ -17,7 +17,7 @@ def test_answer_shape_is_json_and_offsets_are_exact(engine):
     data = json.loads(json.dumps(answer.to_dict()))
     assert set(data) == {"id", "question", "answerable", "answer", "answer_spans", "citations", "latency_ms", "notes"}
     assert data["answerable"] is True
-    text = engine.documents["us-china-cyber-relations"].text
+    text = engine.documents["us-china-cyber-relations.txt"].text
     assert [c["n"] for c in data["citations"]] == [1, 2, 3]
     for c in data["citations"]:
         assert text[c["start"]:c["end"]] == c["text"]

@@ -25,7 +25,7 @@ def test_ask_returns_an_answer_or_question_error(engine, question, history):
     data = json.loads(json.dumps(answer.to_dict(), ensure_ascii=False).encode("utf-8"))
     assert isinstance(data["answerable"], bool)
     assert 0 < len(data["question"]) <= 2000
-    text = engine.documents["us-china-cyber-relations"].text
+    text = engine.documents["us-china-cyber-relations.txt"].text
     for c in data["citations"]:
         assert text[c["start"]:c["end"]] == c["text"]
 

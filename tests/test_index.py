@@ -28,9 +28,9 @@ def test_manifest_records_what_it_was_built_from(engine):
     assert key["model"] == "all-MiniLM-L6-v2"
     assert key["chunking"] == {"max_sentences": 2, "overlap": 1, "windows": "encoded"}
     assert set(manifest["files"]) == set(FILES)
-    source = manifest["documents"]["us-china-cyber-relations"]
+    source = manifest["documents"]["us-china-cyber-relations.txt"]
     assert len(source["sha256"]) == 64 and source["size"] > 0 and source["mtime_ns"] > 0
-    assert manifest["profiles"]["us-china-cyber-relations"]["bios"] == 2
+    assert manifest["profiles"]["us-china-cyber-relations.txt"]["bios"] == 2
     assert "faiss" in manifest["versions"]
 
 

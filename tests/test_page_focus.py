@@ -32,8 +32,8 @@ def _docs(answer) -> set[str]:
 
 def test_profiles_are_found_per_document_and_saved_with_the_index(two):
     profiles = {p.doc: p for p in two.data.profiles}
-    assert set(profiles) == {"us-china-cyber-relations", "coral-reef-recovery"}
-    reef = profiles["coral-reef-recovery"]
+    assert set(profiles) == {"us-china-cyber-relations.txt", "coral-reef-recovery.txt"}
+    reef = profiles["coral-reef-recovery.txt"]
     bios = [two.data.sentences[i].text for i in reef.bio]
     assert len(bios) == 3 and bios[0].startswith("Maria Santos and Daniel Reyes are")
     assert [two.data.sentences[i].text for i in reef.deck][0].startswith("Bleached reefs near Palawan")
@@ -41,8 +41,8 @@ def test_profiles_are_found_per_document_and_saved_with_the_index(two):
 
 
 @pytest.mark.parametrize("doc, focus, author", [
-    ("coral-reef-recovery", "the coral reefs of Palawan", "Maria Santos"),
-    ("us-china-cyber-relations", "US-China cyber relations", "Adam Greer"),
+    ("coral-reef-recovery.txt", "the coral reefs of Palawan", "Maria Santos"),
+    ("us-china-cyber-relations.txt", "US-China cyber relations", "Adam Greer"),
 ])
 def test_page_questions_are_answered_from_the_document_in_focus(two, doc, focus, author):
     wrote = two.ask(f"Who wrote this article about {focus}?")
@@ -53,8 +53,8 @@ def test_page_questions_are_answered_from_the_document_in_focus(two, doc, focus,
     assert concludes.answerable and _docs(concludes) == {doc}
 
 
-@pytest.mark.parametrize("doc, author", [("coral-reef-recovery", "Daniel Reyes"),
-                                         ("us-china-cyber-relations", "Nathan Montierth")])
+@pytest.mark.parametrize("doc, author", [("coral-reef-recovery.txt", "Daniel Reyes"),
+                                         ("us-china-cyber-relations.txt", "Nathan Montierth")])
 def test_a_caller_can_scope_a_question_to_one_document(two, doc, author):
     for question in ("Who wrote this?", "What is the headline?", "What does it conclude?"):
         answer = two.ask(question, doc=doc)

@@ -191,7 +191,7 @@ def test_corpus_text_is_escaped_in_the_article_view_chat_panel_and_replies(tmp_p
     with RunningServer(create_app(engine, WebSettings())) as running, \
             httpx.Client(base_url=running.url, timeout=30) as http:
         responses = {"/article": http.get("/article"),
-                     "/article/{doc}": http.get("/article/" + quote("evil'<b>doc", safe="")),
+                     "/article/{doc}": http.get("/article/" + quote("evil'<b>doc.md", safe="")),
                      "/": http.get("/"),
                      "/ (config)": http.get("/config"),
                      "/embed": http.get("/embed"),
@@ -216,7 +216,7 @@ def test_corpus_text_is_escaped_in_the_article_view_chat_panel_and_replies(tmp_p
 
 def test_head_on_the_pages_answers_like_get(server):
     with httpx.Client(base_url=server.url, timeout=30) as http:
-        for path in ("/article", "/embed", "/article/us-china-cyber-relations"):
+        for path in ("/article", "/embed", "/article/us-china-cyber-relations.txt"):
             got, head = http.get(path), http.head(path)
             assert got.status_code == head.status_code == 200, path
             assert head.headers["content-type"] == got.headers["content-type"] and head.content == b""
