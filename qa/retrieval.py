@@ -11,6 +11,9 @@ from .structure import TOPIC_RULES, TopicRule, asks, role_masks
 
 logger = logging.getLogger(__name__)
 
+#: Token and window vectors up to this size (as float32) are held in memory; larger ones stay memory-mapped.
+IN_MEMORY_BYTES = 64 * 2**20
+
 
 @dataclass(frozen=True)
 class Query:
@@ -120,17 +123,17 @@ class Retriever:
         deck_penalty: subtracted from the deck unless the question asks about it. Defaults to 0.06.
         follow: how many sentences after one of the article's questions inherit its score.
             Defaults to 2.
-        dense_candidates: sentences taken from FAISS per question. Defaults to 200.
-        lexical_candidates: sentences taken from BM25 per question. Defaults to 100.
-        exact_max: corpora up to this many sentences are scored whole. Defaults to 2,000.
+        dense_candidates: sentences taken from FAISS per question. Defaults to 100.
+        lexical_candidates: sentences taken from BM25 per question. Defaults to 50.
+        exact_max: corpora up to this many sentences are scored whole. Defaults to 500.
     """
 
     def __init__(self, data: IndexData, token_weight: float = 0.5, lexical_weight: float = 0.05,
                  question_penalty: float = 0.3, context_weight: float = 0.5, pair_weight: float = 0.1,
                  deck_penalty: float = 0.06, disclaimer_penalty: float = 0.1,
                  follow: int = 2, coverage_weight: float = 0.2, coverage_terms: int = 3,
-                 topic_rules: dict[str, TopicRule] | None = None, dense_candidates: int = 200,
-                 lexical_candidates: int = 100, exact_max: int = 2000) -> None:
+                 topic_rules: dict[str, TopicRule] | None = None, dense_candidates: int = 100,
+                 lexical_candidates: int = 50, exact_max: int = 500) -> None:
         self.data = data
         self.coverage_terms = coverage_terms
         self.coverage_weight = coverage_weight
@@ -151,6 +154,10 @@ class Retriever:
         vectors = data.vectors
         self._token_offsets = np.asarray(vectors.token_offsets, dtype=np.int64)
         self._window_offsets = np.asarray(vectors.window_offsets, dtype=np.int64)
+        # Small indexes are held as float32 in memory (no conversion per query); large ones stay mapped.
+        small = lambda array: array.shape[0] * array.shape[1] * 4 <= IN_MEMORY_BYTES   # noqa: E731
+        self._tokens = np.asarray(vectors.tokens, dtype=np.float32) if small(vectors.tokens) else vectors.tokens
+        self._windows = np.asarray(vectors.windows, dtype=np.float32) if small(vectors.windows) else vectors.windows
         # Chunks as (first sentence, count); every chunk is consecutive sentences of one paragraph.
         firsts = np.array([c.sentence_ids[0] for c in data.chunks], dtype=np.int64)
         counts = np.array([len(c.sentence_ids) for c in data.chunks], dtype=np.int64)
@@ -301,7 +308,7 @@ class Retriever:
         q_lengths = np.array([len(q.tokens) for q in queries])
         if not len(rows) or not q_lengths.sum():
             return out
-        tokens = np.asarray(self.data.vectors.tokens[rows], dtype=np.float32)
+        tokens = np.asarray(self._tokens[rows], dtype=np.float32)
         stacked = np.concatenate([np.asarray(q.tokens, dtype=np.float32) for q in queries if len(q.tokens)])
         starts = np.concatenate([[0], np.cumsum(lengths[has])[:-1]])
         best = np.maximum.reduceat(stacked @ tokens.T, starts, axis=1)          # (query tokens, sentences with tokens)
@@ -319,7 +326,7 @@ class Retriever:
         rows, lengths = self._rows(self._window_offsets, ids)
         if len(rows):
             has = np.flatnonzero(lengths)
-            sims = vectors @ np.asarray(self.data.vectors.windows[rows], dtype=np.float32).T
+            sims = vectors @ np.asarray(self._windows[rows], dtype=np.float32).T
             best = np.maximum.reduceat(sims, np.concatenate([[0], np.cumsum(lengths[has])[:-1]]), axis=1)
             out[:, has] = np.maximum(out[:, has], best)
         return out
@@ -443,10 +450,12 @@ class Retriever:
                 fused[row, outside] = -np.inf
         focus = self._focus(queries, fused, ids)
         on_topic = self._apply_structure(queries, fused, dense, focus, ids)
-        # The chunks made of candidates (every chunk touching one, since candidates include their chunk-mates).
+        # The chunks made of candidates: every chunk holding a candidate's chunk-mate, kept when whole.
         chunk_ids = np.unique(np.concatenate([np.arange(a, b + 1) for a, b in
                                               zip(self._chunk_lo[ids].tolist(), self._chunk_hi[ids].tolist()) if b >= a]
                                              or [np.zeros(0, dtype=np.int64)])).astype(np.int64)
+        whole = (np.isin(self._members[chunk_ids], ids) | ~self._member_mask[chunk_ids]).all(axis=1)
+        chunk_ids = chunk_ids[whole]                                    # chunks made of candidates only
         members = np.searchsorted(ids, self._members[chunk_ids])       # positions of members in ids
         mask = self._member_mask[chunk_ids]
         scored = fused[:, members]                                      # (queries, chunks, width)
