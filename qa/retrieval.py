@@ -21,8 +21,9 @@ class Query:
     (without ``[CLS]``/``[SEP]``); ``terms`` its stemmed words and ``context_terms``
     those of the earlier question(s) a follow-up refers to; ``topics`` what it asks
     about besides the subject (see :func:`qa.analysis.question_topics`); ``asks`` its
-    kind ("why", "what", ...; see :func:`qa.structure.asks`); ``doc`` the one document to
-    answer from (None: any, the best match's document being the one in focus).
+    kind ("why", "what", ...; see :func:`qa.structure.asks`); ``doc`` the document id, or tuple of
+    ids, to answer from (None: any, the best match's document being the one in focus; of several, the
+    best match's among them).
     """
 
     vector: np.ndarray
@@ -31,7 +32,7 @@ class Query:
     context_terms: list[str]
     topics: frozenset[str] = frozenset()
     asks: str | None = None
-    doc: str | None = None
+    doc: str | tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -144,7 +145,7 @@ class Retriever:
         self.is_question = self.roles["asked"]
         # Which document each sentence is in, as a number (for the document in focus).
         self._doc_names = list(dict.fromkeys(s.doc for s in data.sentences))
-        numbers = {doc: n for n, doc in enumerate(self._doc_names)}
+        self._doc_numbers = numbers = {doc: n for n, doc in enumerate(self._doc_names)}
         self._sentence_doc = np.array([numbers[s.doc] for s in data.sentences], dtype=np.int64)
         self._chunk_doc = np.array([numbers.get(c.doc, -1) for c in data.chunks], dtype=np.int64)
         self._disclaimers = self.roles["byline"] * (1.0 - self.roles["bio"])
@@ -194,18 +195,23 @@ class Retriever:
         np.put_along_axis(by_unit, ids, sims, axis=1)
         return np.maximum.reduceat(by_unit[:, self._unit_order], self._unit_starts, axis=1)
 
-    def _focus(self, queries: list[Query], fused: np.ndarray) -> np.ndarray:
-        """The document in focus per row, as a number: the query's ``doc``, else its best sentence's.
+    def _scope(self, query: Query) -> np.ndarray | None:
+        """The document numbers ``query`` is limited to (None: any; ids without sentences in the index have
+        nothing to answer from and are left out, so the array may be empty)."""
+        if query.doc is None:
+            return None
+        ids = (query.doc,) if isinstance(query.doc, str) else query.doc
+        return np.array([self._doc_numbers[doc] for doc in ids if doc in self._doc_numbers], dtype=np.int64)
 
-        Raises:
-            ValueError: a query's ``doc`` is not in the index.
-        """
+    def _focus(self, queries: list[Query], fused: np.ndarray) -> np.ndarray:
+        """The document in focus per row, as a number: its best sentence's, among the query's ``doc`` when given."""
         focus = self._sentence_doc[fused.argmax(axis=1)].copy()
         for row, query in enumerate(queries):
-            if query.doc is not None:
-                if query.doc not in self._doc_names:
-                    raise ValueError(f"no document {query.doc!r} in the index")
-                focus[row] = self._doc_names.index(query.doc)
+            scope = self._scope(query)
+            if scope is not None:
+                inside = np.isin(self._sentence_doc, scope)
+                if inside.any():
+                    focus[row] = self._sentence_doc[np.where(inside, fused[row], -np.inf).argmax()]
         return focus
 
     def _apply_structure(self, queries: list[Query], fused: np.ndarray, dense: np.ndarray,
@@ -297,8 +303,13 @@ class Retriever:
         counts = self._member_mask.sum(axis=1)
         others = np.where(counts > 1, (valid_sum - best) / np.maximum(counts - 1, 1), 0.0)
         scores = best + self.pair_weight * others
-        only = [int(focus[q]) if queries[q].doc is not None or queries[q].topics & self.topic_rules.keys() else None
-                for q in range(len(queries))]
+        # a page question is answered from the document in focus alone; a scoped one from its documents
+        only: list[frozenset[int] | None] = []
+        for q, query in enumerate(queries):
+            scope = self._scope(query)
+            scoped = None if scope is None else frozenset(scope.tolist())
+            only.append(frozenset({int(focus[q])}) if query.topics & self.topic_rules.keys() and scoped != frozenset()
+                        else scoped)
         hit_lists = [self._hits(scores[q], best_pos[q], fused[q], dense[q], lexical[q], set(queries[q].terms),
                                 on_topic[q], top_k, only[q])
                      for q in range(len(queries))]
@@ -314,14 +325,14 @@ class Retriever:
         return hit_lists
 
     def _hits(self, scores, best_pos, fused, dense, lexical, asked: set[str], on_topic, top_k: int,
-              only: int | None = None) -> list[Hit]:
-        """The ``top_k`` best chunks of one row (of document number ``only``, when given)."""
+              only: frozenset[int] | None = None) -> list[Hit]:
+        """The ``top_k`` best chunks of one row (of the document numbers ``only``, when given)."""
         hits: list[Hit] = []
         covered: set[int] = set()
         chunks = self.data.chunks
         for chunk_id in np.lexsort((np.arange(len(scores)), -scores)):
             chunk = chunks[chunk_id]
-            if only is not None and self._chunk_doc[chunk_id] != only:
+            if only is not None and self._chunk_doc[chunk_id] not in only:
                 continue
             best = chunk.sentence_ids[best_pos[chunk_id]]
             if best in covered:
