@@ -135,8 +135,10 @@ def build_parser() -> argparse.ArgumentParser:
                            Answer every question of a file, with citations, in one go.
 
                            input (by extension): .txt one question per line (# comments, blank lines skipped);
-                             .csv with a 'question' column (optional 'id', 'history' joined by ' || ');
-                             .jsonl objects with 'question' (optional 'id', 'history' list); '-' = stdin lines.
+                             .csv with a 'question' column (optional 'id', 'history' joined by ' || ',
+                             'doc' document ids joined by ' || ');
+                             .jsonl objects with 'question' (optional 'id', 'history' list, 'doc' id or list);
+                             '-' = stdin lines.
                            output (by extension of --out): .jsonl, .csv, .md; '-' = JSON Lines on stdout."""),
                        epilog=textwrap.dedent("""\
                            examples:
@@ -145,6 +147,7 @@ def build_parser() -> argparse.ArgumentParser:
                              python -m qa batch questions.txt --out report.md --base-url https://qa.example.org
                              cat questions.txt | python -m qa batch - --out -
                              python -m qa batch million.jsonl --out answers.jsonl --resume   # again after a stop
+                             python -m qa batch questions.txt --out answers.jsonl --doc us-china-cyber-relations
 
                            --resume: answers are appended to the .jsonl file as they are made; run the same
                            command again after an interruption (Ctrl-C, SIGTERM, a crash) and the rows whose
@@ -160,6 +163,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-k", "--top-k", type=_top_k, metavar="K",
                    help=f"citations per answer (1-{MAX_TOP_K}; default: {DEFAULT_TOP_K}, env QA_TOP_K)")
     p.add_argument("--strict", action="store_true", help="exit 1 when any row was bad")
+    p.add_argument("-d", "--doc", action="append", default=None, metavar="ID",
+                   help="answer the rows without a 'doc' of their own from this document; repeat for several "
+                        "(default: every document)")
     p.add_argument("-r", "--resume", action="store_true",
                    help="append answers to the .jsonl --out file as they are made and skip the ids already in "
                         "it: continue an interrupted run")
@@ -300,7 +306,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
     base_url = args.base_url or base_url_from_env()
     return run_batch(args.questions, args.out, lambda: load_engine(args), top_k=args.top_k, base_url=base_url,
                      resume=args.resume, strict=args.strict, progress=sys.stderr.isatty(),
-                     report=lambda line: print(line, file=sys.stderr))
+                     report=lambda line: print(line, file=sys.stderr), doc=args.doc)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -151,11 +151,14 @@ class _MarkdownWriter(_Writer):
         self.position = 0
         self.stream.write(f"# Answers to {markdown_escape(self.source.name)}\n\n")
 
-    def _source(self, c: "Citation") -> str:
+    def _source(self, c: "Citation", several: bool = False) -> str:
+        """Where citation ``c`` is: its paragraph (a link with ``base_url``), after its document's title
+        when the answer cites ``several`` documents."""
         anchor = f"p{c.paragraph}-s{c.answer_sentence}"  # the sentence that answers
+        title = f"*{markdown_escape(c.title)}* " if several else ""
         if self.base_url is None:
-            return f"¶{c.paragraph} ({anchor})"
-        return f"[¶{c.paragraph}]({self.base_url}/article/{quote(c.doc, safe='')}#{anchor})"
+            return f"{title}¶{c.paragraph} ({anchor})"
+        return f"{title}[¶{c.paragraph}]({self.base_url}/article/{quote(c.doc, safe='')}#{anchor})"
 
     def write(self, row: Row, answer: "Answer | None") -> None:
         self.position += 1
@@ -169,7 +172,9 @@ class _MarkdownWriter(_Writer):
                 lines += [f"**Answer:** {md(answer.answer)}", "", "Sources:", ""]
             else:
                 lines += [f"**Not answered:** {md(answer.answer)}", "", "Closest passages (they do not answer it):", ""]
-            lines += [f"{c.n}. {self._source(c)} “{md(c.text)}” (score {c.score:.2f})" for c in answer.citations]
+            several = len({c.doc for c in answer.citations}) > 1
+            lines += [f"{c.n}. {self._source(c, several)} “{md(c.text)}” (score {c.score:.2f})"
+                      for c in answer.citations]
             lines += [f"\n*Note: {md(note)}*" for note in answer.notes]
         self.stream.write("\n".join(lines) + "\n\n")
 
