@@ -302,6 +302,9 @@ def test_embed_doc_scopes_the_page_and_unknown_ids_get_a_404_page(client, ids):
     assert missing.status_code == 404 and "No such document" in missing.text
     assert "nope&lt;b&gt;" in missing.text and "<b>" not in missing.text
     assert REEF_TITLE in missing.text   # and it lists documents that exist
+    anything = client.get("/embed")
+    assert anything.status_code == 200 and "Ask: all 3 documents" in anything.text
+    assert json.loads(anything.text.split('id="qa-config">')[1].split("</script>")[0])["doc"] is None
 
 
 def test_the_reply_names_the_document_beside_each_source_only_when_several_are_cited(wiki, ids):

@@ -292,7 +292,7 @@ EMBED_MAX_HEIGHT = 600
 
 
 def embed_page(title: str, examples: list[str], top_k: int, max_history: int, max_chars: int,
-               max_height: int = EMBED_MAX_HEIGHT, doc: str | None = None) -> str:
+               max_height: int = EMBED_MAX_HEIGHT, doc: str | None = None, about: str | None = None) -> str:
     """The ``/embed`` page: a compact chat without page chrome, for an iframe.
 
     The conversation scrolls inside a box of at most ``max_height`` pixels (the page's own
@@ -311,6 +311,8 @@ def embed_page(title: str, examples: list[str], top_k: int, max_history: int, ma
         doc: the id of the one document every question is answered from (sent with each question; "this
             page" is then that document, and the page says "this page" rather than "the article"). Defaults
             to None: any document.
+        about: what the questions are about, in the input's placeholder and label. Defaults to "this page"
+            with ``doc``, else "the article".
 
     Returns:
         A complete HTML page.
@@ -318,7 +320,7 @@ def embed_page(title: str, examples: list[str], top_k: int, max_history: int, ma
     config = json.dumps({"endpoint": "embed/ask", "topK": top_k, "maxHistory": max_history, "maxChars": max_chars,
                          "maxHeight": max_height, "minHeight": 200, "keepMessages": 60, "doc": doc}
                         ).replace("<", "\\u003c")
-    about = "this page" if doc is not None else "the article"
+    about = about or ("this page" if doc is not None else "the article")
     buttons = "".join(f'<button type="button">{esc(q)}</button>' for q in examples)
     body = (f'<main id="qa-embed" aria-labelledby="qa-embed-title">'
             f'<div class="qa-embed-head"><h1 id="qa-embed-title">Ask: {esc(title)}</h1>'

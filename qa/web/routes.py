@@ -172,7 +172,11 @@ def _add_routes(app: FastAPI, ctx: WebService) -> None:
                                                    linker), status_code=404)
             return HTMLResponse(embed_page(chosen.title, [], settings.top_k, settings.max_history,
                                            settings.max_question_chars, doc=chosen.id))
-        title = ctx.engine.docs[0].title if ctx.engine.docs else "the article"
+        docs = ctx.engine.docs
+        if len(docs) > 1:   # any of them: the heading names none in particular
+            return HTMLResponse(embed_page(f"all {len(docs):,} documents", list(settings.examples[:3]), settings.top_k,
+                                           settings.max_history, settings.max_question_chars, about="the documents"))
+        title = docs[0].title if docs else "the article"
         return HTMLResponse(embed_page(title, list(settings.examples[:3]), settings.top_k, settings.max_history,
                                        settings.max_question_chars))
 
