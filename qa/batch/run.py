@@ -126,7 +126,7 @@ def answer_file(engine: "Engine", questions: str | Path | QuestionFile, out: str
             ``input_<name>`` where they clash with an output field). ``id`` defaults to the line
             number (the row number in a CSV file, 1 = first row after the header).
         out: ``.jsonl`` (one answer object per question, as :meth:`Answer.to_dict`), ``.csv``
-            (id, question, answerable, answer, paragraph/passage/score of citations 1..top_k,
+            (id, question, answerable, answer, doc/title/paragraph/passage/score of citations 1..top_k,
             error, carried columns), ``.md`` (a readable report), or ``-`` for JSON Lines on stdout.
         top_k: citations per answer, 1 to 20. Defaults to 3.
         base_url: site serving ``/article/{doc}``; .md citations then link to

@@ -118,7 +118,8 @@ class _CsvWriter(_Writer):
     def begin(self) -> None:
         fixed = ["id", "question", "answerable", "answer"]
         for n in range(1, self.top_k + 1):
-            fixed += [f"citation_{n}_paragraph", f"citation_{n}_passage", f"citation_{n}_score"]
+            fixed += [f"citation_{n}_doc", f"citation_{n}_title", f"citation_{n}_paragraph", f"citation_{n}_passage",
+                      f"citation_{n}_score"]
         fixed.append("error")
         taken = dict.fromkeys(fixed)
         self.carried = {}
@@ -138,7 +139,8 @@ class _CsvWriter(_Writer):
             cells.update(id=answer.id, question=answer.question, answer=answer.answer,
                          answerable="true" if answer.answerable else "false")
             for c in answer.citations:
-                cells.update({f"citation_{c.n}_paragraph": c.paragraph, f"citation_{c.n}_passage": c.text,
+                cells.update({f"citation_{c.n}_doc": c.doc, f"citation_{c.n}_title": c.title,
+                              f"citation_{c.n}_paragraph": c.paragraph, f"citation_{c.n}_passage": c.text,
                               f"citation_{c.n}_score": c.score})
         for name, value in row.extra.items():
             if name in self.carried:
