@@ -202,8 +202,7 @@ class Engine:
         if unknown:
             shown = ", ".join(repr(d[:80]) for d in unknown[:3]) + (f" and {len(unknown) - 3} more" if len(unknown) > 3 else "")
             valid = ", ".join(list(self.documents)[:SHOWN_DOCS]) or "none"
-            more = f", ... ({len(self.documents):,} in all; python -m qa docs lists them)" \
-                if len(self.documents) > SHOWN_DOCS else ""
+            more = f", ... ({len(self.documents):,} in all)" if len(self.documents) > SHOWN_DOCS else ""
             raise QuestionError(f"no document {shown} in the corpus (documents: {valid}{more})")
         return tuple(dict.fromkeys(ids)) or None
 

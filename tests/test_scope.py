@@ -95,12 +95,18 @@ def test_citations_carry_doc_and_title(wiki):
         assert document.text[citation["start"]:citation["end"]] == citation["text"]
 
 
-def test_unknown_ids_are_named_with_a_few_valid_ones(wiki, ids):
+def test_unknown_ids_are_named_with_a_few_valid_ones(wiki, ids, monkeypatch):
     with pytest.raises(QuestionError) as caught:
         wiki.ask("Who wrote this?", doc=[ids["reef"], "no/such.md", "nope"])
     message = str(caught.value)
     assert "'no/such.md'" in message and "'nope'" in message and ids["reef"] in message
     assert "\n" not in message
+    monkeypatch.setattr("qa.engine.SHOWN_DOCS", 2)   # a wiki of thousands: the message names only the first few
+    with pytest.raises(QuestionError) as caught:
+        wiki.ask("Who wrote this?", doc=[f"missing-{n}" for n in range(6)])
+    message = str(caught.value)
+    assert "'missing-2' and 3 more" in message and "'missing-3'" not in message
+    assert f"(documents: {wiki.docs[0].id}, {wiki.docs[1].id}, ... (3 in all))" in message
     with pytest.raises(QuestionError, match="doc must be a document id or a list"):
         wiki.ask("Who wrote this?", doc=[3])
 
