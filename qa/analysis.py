@@ -18,11 +18,11 @@ from .structure import asks
 # "Who wrote this?", but not "Who wrote Pride and Prejudice?".
 _AUTHORS = (r"\bwho (wrote|writes|authored|penned|is behind|are behind)( (it|this|that))?\W*$|"
             r"\bwho (wrote|writes|authored|penned|is behind|are behind) (this|the|that) "
-            r"(article|piece|story|text|essay|analysis|commentary|op-ed)\b|^\W*(the )?(authors?|writers?)\W*$|"
+            r"(article|piece|story|text|essay|analysis|commentary|op-ed|page|document)\b|^\W*(the )?(authors?|writers?)\W*$|"
             r"\b(was|is) (it|this|that|the "
-            r"(article|piece|story|text|essay|analysis|commentary)) written by\b|\bby-?line\b|"
+            r"(article|piece|story|text|essay|analysis|commentary|page|document)) written by\b|\bby-?line\b|"
             r"\bwho (is|are|were) the (authors?|writers?)\b|\bpeople who wrote\b|"
-            r"\b(authors?|writers?) of (this|the) (article|piece|story|text|essay|analysis|commentary)\b|"
+            r"\b(authors?|writers?) of (this|the) (article|piece|story|text|essay|analysis|commentary|page|document)\b|"
             r"\b(name|names) of the (authors?|writers?)\b|\b(about|on) the (authors?|writers?)\b|"
             r"\b(authors?|writers?)[’']?s?[’']? (backgrounds?|credentials|jobs?|roles?|positions?|affiliations?|"
             r"employers?|titles?|professions?|occupations?)\b|\bwhere do (the )?(authors?|writers?) work\b")
@@ -34,7 +34,7 @@ _QUESTION_TOPICS = {
         # the deck is the article's summary: "What is the main argument?", "Sum it up"
         r"\b(main|central|key|overall|core|big) (argument|point|thesis|message|idea|claim|takeaway)s?\b|"
         r"\b(summary|gist|summari[sz]e|sum (it|this|up)|in a nutshell|tl;?dr)\b|"
-        r"\bwhat(’s|'s| is) (this|the) (article|piece|story|text|essay|analysis|commentary) (about|arguing)\b",
+        r"\bwhat(’s|'s| is) (this|the) (article|piece|story|text|essay|analysis|commentary|page|document) (about|arguing)\b",
         re.IGNORECASE),
     "conclusion": re.compile(
         r"\b(conclude[sd]?|conclusions?|concluding|bottom line|final (paragraph|thoughts?|points?|words?)|"

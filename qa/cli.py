@@ -1,4 +1,4 @@
-"""Command line: ``python -m qa index | ask | eval | batch`` (heavy libraries are imported only when a command runs).
+"""Command line: ``python -m qa index | ask | docs | eval | batch`` (heavy libraries are imported only when a command runs).
 
 Exit codes: 0 success; 1 the work failed (corpus, model or index problem; ``batch --strict`` with bad
 rows); 2 bad usage (unknown flag, empty question, unreadable questions file).
@@ -63,6 +63,8 @@ def build_parser() -> argparse.ArgumentParser:
               python -m qa index
               python -m qa ask "What did the 2015 agreement bar?"
               python -m qa ask "Why did it fall short?" --history "What did the 2015 agreement bar?"
+              python -m qa ask "Who wrote this?" --doc us-china-cyber-relations
+              python -m qa docs
               python -m qa eval
               python -m qa batch questions.txt --out answers.jsonl
 
@@ -90,15 +92,37 @@ def build_parser() -> argparse.ArgumentParser:
                            examples:
                              python -m qa ask "Who wrote the article?"
                              python -m qa ask "When was that meeting held?" --history "What did the G20 warn about?"
-                             python -m qa ask "What did the 2015 agreement bar?" --json --top-k 5"""))
+                             python -m qa ask "What did the 2015 agreement bar?" --json --top-k 5
+                             python -m qa ask "Who wrote this?" --doc us-china-cyber-relations
+                             python -m qa ask "How do I open a file?" --doc library/functions.html --doc tutorial/inputoutput.html
+
+                           --doc limits the answer to those documents ("this article" is then the scoped
+                           one); python -m qa docs lists the ids."""))
     p.add_argument("question", help="the question (quote it)")
     p.add_argument("-H", "--history", action="append", default=[], metavar="QUESTION",
                    help="an earlier question of the conversation; repeat, oldest first")
+    p.add_argument("-d", "--doc", action="append", default=None, metavar="ID",
+                   help="answer from this document only (an id of python -m qa docs); repeat for several "
+                        "(default: every document)")
     p.add_argument("-k", "--top-k", type=_top_k, metavar="K",
                    help=f"number of citations (1-{MAX_TOP_K}; default: {DEFAULT_TOP_K}, env QA_TOP_K)")
     p.add_argument("-j", "--json", action="store_true", help="print the answer object as JSON")
     _common(p)
     p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("docs", formatter_class=_Formatter, help="list the documents: ids and titles",
+                       description="List the corpus's documents: the id (for ask --doc, the batch 'doc' column, "
+                                   "the API's doc=, /embed?doc=) and the title, one per line, tab-separated.",
+                       epilog=textwrap.dedent("""\
+                           examples:
+                             python -m qa docs
+                             python -m qa docs --prefix library/
+                             python -m qa docs --json"""))
+    p.add_argument("-p", "--prefix", metavar="TEXT", default="", help="only the ids that start with TEXT")
+    p.add_argument("-j", "--json", action="store_true",
+                   help='print {"documents": [{"id", "title"}], "total"} as JSON')
+    _common(p)
+    p.set_defaults(func=cmd_docs)
 
     p = sub.add_parser("eval", formatter_class=_Formatter, help="score the evaluation sets",
                        description="Score the engine on evaluation sets of questions with gold fragments, "
@@ -117,8 +141,10 @@ def build_parser() -> argparse.ArgumentParser:
                            Answer every question of a file, with citations, in one go.
 
                            input (by extension): .txt one question per line (# comments, blank lines skipped);
-                             .csv with a 'question' column (optional 'id', 'history' joined by ' || ');
-                             .jsonl objects with 'question' (optional 'id', 'history' list); '-' = stdin lines.
+                             .csv with a 'question' column (optional 'id', 'history' joined by ' || ',
+                             'doc' document ids joined by ' || ');
+                             .jsonl objects with 'question' (optional 'id', 'history' list, 'doc' id or list);
+                             '-' = stdin lines.
                            output (by extension of --out): .jsonl, .csv, .md; '-' = JSON Lines on stdout."""),
                        epilog=textwrap.dedent("""\
                            examples:
@@ -127,6 +153,7 @@ def build_parser() -> argparse.ArgumentParser:
                              python -m qa batch questions.txt --out report.md --base-url https://qa.example.org
                              cat questions.txt | python -m qa batch - --out -
                              python -m qa batch million.jsonl --out answers.jsonl --resume   # again after a stop
+                             python -m qa batch questions.txt --out answers.jsonl --doc us-china-cyber-relations
 
                            --resume: answers are appended to the .jsonl file as they are made; run the same
                            command again after an interruption (Ctrl-C, SIGTERM, a crash) and the rows whose
@@ -142,6 +169,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-k", "--top-k", type=_top_k, metavar="K",
                    help=f"citations per answer (1-{MAX_TOP_K}; default: {DEFAULT_TOP_K}, env QA_TOP_K)")
     p.add_argument("--strict", action="store_true", help="exit 1 when any row was bad")
+    p.add_argument("-d", "--doc", action="append", default=None, metavar="ID",
+                   help="answer the rows without a 'doc' of their own from this document; repeat for several "
+                        "(default: every document)")
     p.add_argument("-r", "--resume", action="store_true",
                    help="append answers to the .jsonl --out file as they are made and skip the ids already in "
                         "it: continue an interrupted run")
@@ -195,11 +225,14 @@ def cmd_index(args: argparse.Namespace) -> int:
 
 
 def format_answer(answer) -> str:
-    """The answer as a reader sees it in a terminal: the answer, then numbered citations."""
+    """The answer as a reader sees it in a terminal: the answer, then numbered citations (each with its
+    document's title when more than one document is cited)."""
     lines = [answer.answer, ""]
     lines.append("Sources:" if answer.answerable else "Closest passages (they do not answer it):")
+    several = len({c.doc for c in answer.citations}) > 1
     for c in answer.citations:
-        lines.append(f"[{c.n}] paragraph {c.paragraph}, score {c.score:.2f}")
+        where = f"{c.title} ({c.doc}), paragraph {c.paragraph}" if several else f"paragraph {c.paragraph}"
+        lines.append(f"[{c.n}] {where}, score {c.score:.2f}")
         lines.extend("    " + line for line in textwrap.wrap(f"“{c.text}”", width=96))
     return "\n".join(lines)
 
@@ -209,7 +242,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
     engine = load_engine(args)
     try:
-        answer = engine.ask(args.question, history=args.history, top_k=args.top_k)
+        answer = engine.ask(args.question, history=args.history, top_k=args.top_k, doc=args.doc)
     except QuestionError as exc:
         print(f"qa: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -219,6 +252,23 @@ def cmd_ask(args: argparse.Namespace) -> int:
         print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
     else:
         print(format_answer(answer))
+    return EXIT_OK
+
+
+def cmd_docs(args: argparse.Namespace) -> int:
+    from .config import Settings
+    from .corpus import load_corpus
+
+    settings = Settings.from_env().resolved(args.corpus, args.index, args.model)
+    docs = [d for d in load_corpus(settings.corpus_dir) if d.id.startswith(args.prefix)]
+    if args.json:
+        print(json.dumps({"documents": [{"id": d.id, "title": d.title} for d in docs], "total": len(docs)},
+                         ensure_ascii=False, indent=2))
+    else:
+        for d in docs:
+            print(f"{d.id}\t{' '.join(d.title.split())}")
+    if not docs:
+        print(f"qa: no document id starts with {args.prefix!r}", file=sys.stderr)
     return EXIT_OK
 
 
@@ -268,7 +318,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
     base_url = args.base_url or base_url_from_env()
     return run_batch(args.questions, args.out, lambda: load_engine(args), top_k=args.top_k, base_url=base_url,
                      resume=args.resume, strict=args.strict, progress=sys.stderr.isatty(),
-                     report=lambda line: print(line, file=sys.stderr))
+                     report=lambda line: print(line, file=sys.stderr), doc=args.doc)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -23,6 +23,11 @@ from .spelling import Speller
 
 logger = logging.getLogger(__name__)
 
+#: Valid document ids named in the message for an unknown one (a wiki has thousands).
+SHOWN_DOCS = 5
+#: A scope of one document id, several, or None (every document).
+DocScope = str | list[str] | tuple[str, ...] | None
+
 
 @dataclass(frozen=True)
 class QuestionFailure:
@@ -162,7 +167,7 @@ class Engine:
         """
         return self.reader.analyze(question, history)
 
-    def _embed(self, infos: list[QuestionInfo], docs: list[str | None] | None = None
+    def _embed(self, infos: list[QuestionInfo], docs: list[tuple[str, ...] | None] | None = None
                ) -> tuple[list[QuestionInfo], list[Query]]:
         """Embed each question's reading and its alternatives in one batch, keeping per question the reading
         whose best sentence is closer (a rare word such as "liken" may be what was meant).
@@ -192,8 +197,31 @@ class Engine:
         """The retrieval :class:`~qa.retrieval.Query` for one question (embeds it)."""
         return self._embed([self.analyze(question, history)])[1][0]
 
+    def scope(self, doc: DocScope) -> tuple[str, ...] | None:
+        """``doc`` checked against the corpus: a tuple of distinct ids in the order given, or None for every document.
+
+        Args:
+            doc: a document id (``engine.documents`` keys), a list of them, or None. An empty list is None.
+
+        Raises:
+            QuestionError: an id is not a document of the corpus (the message names it and a few valid ids),
+                or ``doc`` is not a string or a list of strings.
+        """
+        if doc is None:
+            return None
+        ids = (doc,) if isinstance(doc, str) else doc
+        if not isinstance(ids, (list, tuple)) or not all(isinstance(d, str) for d in ids):
+            raise QuestionError(f"doc must be a document id or a list of them, got {type(doc).__name__}")
+        unknown = [d for d in dict.fromkeys(ids) if d not in self.documents]
+        if unknown:
+            shown = ", ".join(repr(d[:80]) for d in unknown[:3]) + (f" and {len(unknown) - 3} more" if len(unknown) > 3 else "")
+            valid = ", ".join(list(self.documents)[:SHOWN_DOCS]) or "none"
+            more = f", ... ({len(self.documents):,} in all)" if len(self.documents) > SHOWN_DOCS else ""
+            raise QuestionError(f"no document {shown} in the corpus (documents: {valid}{more})")
+        return tuple(dict.fromkeys(ids)) or None
+
     def ask(self, question: str, history: list[str] | None = None, top_k: int | None = None,
-            id: str | None = None, doc: str | None = None) -> Answer:
+            id: str | None = None, doc: DocScope = None) -> Answer:
         """Answer one question.
 
         Args:
@@ -201,23 +229,24 @@ class Engine:
             history: earlier questions of the conversation, oldest first. Defaults to none.
             top_k: number of citations. Defaults to ``settings.top_k`` (3); at most ``settings.max_top_k`` (20).
             id: the answer's id. Defaults to a hash of the question and history.
-            doc: the id of the one document to answer from (questions about "this article" are then about
-                it). Defaults to None: any document, the best match's being the one in focus.
+            doc: the id of the document to answer from, or a list of ids (questions about "this article" are
+                then about the scoped document, of several the best match's). Defaults to None: any
+                document, the best match's being the one in focus.
 
         Returns:
             An :class:`Answer`; ``answerable`` is False when the article does not cover the question.
 
         Raises:
-            QuestionError: the question is empty once cleaned, ``top_k`` is out of range, or ``doc`` is
-                not a document of the corpus.
+            QuestionError: the question is empty once cleaned, ``top_k`` is out of range, or ``doc`` names
+                a document not in the corpus.
         """
-        if doc is not None and doc not in self.documents:
-            raise QuestionError(f"no document {doc!r} in the corpus (documents: {', '.join(self.documents)})")
+        scope = self.scope(doc)
         info = self.analyze(question, history)   # raises for an empty question
-        return self._answer([info], top_k, [id], [doc])[0]
+        return self._answer([info], top_k, [id], [scope])[0]
 
     def ask_many(self, questions: list[str], histories: list[list[str]] | None = None,
-                 top_k: int | None = None, ids: list[str] | None = None) -> list[Answer | QuestionFailure]:
+                 top_k: int | None = None, ids: list[str] | None = None,
+                 docs: list[DocScope] | None = None) -> list[Answer | QuestionFailure]:
         """Answer many questions, embedding them all in one pass.
 
         Args:
@@ -225,34 +254,40 @@ class Engine:
             histories: one history list per question (oldest first). Defaults to no history.
             top_k: citations per answer. Defaults to ``settings.top_k`` (3); at most ``settings.max_top_k`` (20).
             ids: one id per question. Defaults to hashes of question and history.
+            docs: one scope per question, as ``doc`` of :meth:`ask` (an id, a list of ids, or None). Defaults
+                to None: every question about any document.
 
         Returns:
             Per question, in order, its :class:`Answer` (``latency_ms`` is the batch time divided by the
             number of answers), or a :class:`QuestionFailure` for a question that cannot be asked (empty once
-            cleaned).
+            cleaned, or scoped to a document not in the corpus).
 
         Raises:
             QuestionError: ``top_k`` is out of range, or the list lengths differ.
         """
         histories = histories if histories is not None else [[] for _ in questions]
-        if len(histories) != len(questions) or (ids is not None and len(ids) != len(questions)):
+        if len(histories) != len(questions) or any(x is not None and len(x) != len(questions) for x in (ids, docs)):
             raise QuestionError(f"got {len(questions)} questions but {len(histories)} histories"
-                                + ("" if ids is None else f" and {len(ids)} ids"))
+                                + ("" if ids is None else f" and {len(ids)} ids")
+                                + ("" if docs is None else f" and {len(docs)} docs"))
         ids = list(ids) if ids is not None else [None] * len(questions)
+        docs = list(docs) if docs is not None else [None] * len(questions)
         results: list[Answer | QuestionFailure | None] = [None] * len(questions)
-        infos, positions = [], []
+        infos, positions, scopes = [], [], []
         for position, (question, history) in enumerate(zip(questions, histories)):
             try:
+                scope = self.scope(docs[position])
                 infos.append(self.analyze(question, history))
                 positions.append(position)
+                scopes.append(scope)
             except QuestionError as exc:
                 results[position] = QuestionFailure(ids[position], question, exc.reason)
-        for position, answer in zip(positions, self._answer(infos, top_k, [ids[p] for p in positions])):
+        for position, answer in zip(positions, self._answer(infos, top_k, [ids[p] for p in positions], scopes)):
             results[position] = answer
         return results
 
     def _answer(self, infos: list[QuestionInfo], top_k: int | None, ids: list[str | None],
-                docs: list[str | None] | None = None) -> list[Answer]:
+                docs: list[tuple[str, ...] | None] | None = None) -> list[Answer]:
         """analyze -> embed -> retrieve -> compose, for questions already analysed."""
         started = time.perf_counter()
         top_k = self.settings.top_k if top_k is None else top_k

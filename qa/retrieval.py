@@ -466,7 +466,8 @@ class Retriever:
         counts = mask.sum(axis=1)
         others = np.where(counts > 1, (valid_sum - best) / np.maximum(counts - 1, 1), 0.0)
         scores = best + self.pair_weight * others
-        only = [int(focus[q]) if queries[q].scope or queries[q].topics & self.topic_rules.keys() else None
+        # a page question is answered from the document in focus alone (a scope is already kept by -inf above)
+        only = [int(focus[q]) if queries[q].topics & self.topic_rules.keys() else None
                 for q in range(len(queries))]
         hit_lists = [self._hits(chunk_ids, scores[q], best_pos[q], fused[q], dense[q], lexical[q], ids,
                                 set(queries[q].terms), on_topic[q], top_k, only[q])

@@ -73,8 +73,10 @@ def test_csv_in_csv_out_carries_columns_through_unchanged(engine, tmp_path):
     summary = answer_file(engine, questions, out, top_k=2)
     got = read_csv(out)
     assert list(got[0]) == ["id", "question", "answerable", "answer",
-                            "citation_1_paragraph", "citation_1_passage", "citation_1_score",
-                            "citation_2_paragraph", "citation_2_passage", "citation_2_score",
+                            "citation_1_doc", "citation_1_title", "citation_1_paragraph", "citation_1_passage",
+                            "citation_1_score",
+                            "citation_2_doc", "citation_2_title", "citation_2_paragraph", "citation_2_passage",
+                            "citation_2_score",
                             "error", "Team", "input_answer"]
     assert [r["Team"] for r in got] == [r[3] for r in rows[1:]]  # byte for byte, newline and quotes included
     assert [r["input_answer"] for r in got] == ["gold 1", "gold 2", "gold 3"]
@@ -85,6 +87,7 @@ def test_csv_in_csv_out_carries_columns_through_unchanged(engine, tmp_path):
     assert got[2]["answer"] == follow_up.answer
     first = follow_up.citations[0]
     assert (got[2]["citation_1_paragraph"], got[2]["citation_1_passage"]) == (str(first.paragraph), first.text)
+    assert (got[2]["citation_1_doc"], got[2]["citation_1_title"]) == (first.doc, first.title)
     assert float(got[2]["citation_1_score"]) == pytest.approx(first.score, abs=2e-3)
     assert (summary.read, summary.errors) == (3, 1)
 

@@ -19,7 +19,7 @@ INPUT_FORMATS = (".txt", ".csv", ".jsonl")
 STDIO = "-"
 #: A longer line is skipped (reported as a bad row) without being held in memory; questions are cut at 2,000 anyway.
 MAX_LINE_CHARS = 1_000_000
-#: Separator of earlier questions in a CSV ``history`` cell.
+#: Separator of earlier questions in a CSV ``history`` cell, and of document ids in a ``doc`` cell.
 HISTORY_SEPARATOR = "||"
 _ACCEPTED_INPUT = ("accepted: UTF-8 .txt (one question per line), .csv (with a 'question' column) or "
                    ".jsonl (objects with \"question\"), or - for lines on standard input")
@@ -43,8 +43,10 @@ class Row:
     """One question row as read, before answering.
 
     ``where`` names it for messages ("line 7", or "line 8 (row 7)" in a CSV file); ``question``
-    is the text as written; ``extra`` holds the carried-through columns or keys; ``error`` is
-    set (``"line 7: empty question"``) when the row cannot be answered.
+    is the text as written; ``doc`` the document id(s) to answer from (a ``doc`` column or key; None:
+    any document); ``extra`` holds the carried-through columns or keys (``doc`` among them, so the
+    output says which scope was asked); ``error`` is set (``"line 7: empty question"``) when the row
+    cannot be answered.
     """
 
     where: str
@@ -53,6 +55,7 @@ class Row:
     history: list[str] = field(default_factory=list)
     extra: dict[str, object] = field(default_factory=dict)
     error: str | None = None
+    doc: str | list[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -215,7 +218,7 @@ def _jsonl_rows(stream: TextIO, name: str) -> Iterator[Row]:
             yield Row(where, str(number), "", error=f"{where}: expected a JSON object with \"question\", "
                                                     f"got {_json_type(item)}")
             continue
-        question, history = item.get("question"), item.get("history")
+        question, history, doc = item.get("question"), item.get("history"), item.get("doc")
         row = Row(where, _id_text(item.get("id"), number), question if isinstance(question, str) else "",
                   extra={k: v for k, v in item.items() if k not in _RESERVED_KEYS})
         if repeated:  # json keeps the last value silently; which one was meant is unknown
@@ -229,8 +232,12 @@ def _jsonl_rows(stream: TextIO, name: str) -> Iterator[Row]:
             row.error = f"{where}: \"question\" must be a string, got {_json_type(question)}"
         elif history is not None and not (isinstance(history, list) and all(isinstance(h, str) for h in history)):
             row.error = f"{where}: \"history\" must be a list of earlier questions (strings), got {_json_type(history)}"
+        elif doc is not None and not (isinstance(doc, str) or isinstance(doc, list)
+                                      and all(isinstance(d, str) for d in doc)):
+            row.error = f"{where}: \"doc\" must be a document id or a list of them (strings), got {_json_type(doc)}"
         else:
             row.history = list(history or [])
+            row.doc = doc if doc != "" else None
         yield row
 
 
@@ -239,6 +246,7 @@ class _CsvColumns:
     question: int
     id: int | None
     history: int | None
+    doc: int | None
     extra: tuple[tuple[int, str], ...]
     width: int
 
@@ -254,9 +262,9 @@ class _CsvColumns:
             shown = ", ".join(repr(cell) for cell in header[:8]) or "none"
             raise BatchInputError(f"{name} has no 'question' column in its header row (columns: {shown}); "
                                   f"{_ACCEPTED_INPUT}")
-        known = {question, find("id"), find("history")}
+        known = {question, find("id"), find("history")}   # "doc" is carried through too: the output shows it
         extra = tuple((i, cell) for i, cell in enumerate(header) if i not in known)
-        return cls(question, find("id"), find("history"), extra, len(header))
+        return cls(question, find("id"), find("history"), find("doc"), extra, len(header))
 
 
 def _csv_rows(stream: TextIO, name: str) -> Iterator[Row]:
@@ -303,7 +311,8 @@ def _csv_rows(stream: TextIO, name: str) -> Iterator[Row]:
 
         row = Row(where, cell(columns.id).strip() or str(number), cell(columns.question),
                   [h.strip() for h in cell(columns.history).split(HISTORY_SEPARATOR) if h.strip()],
-                  {column: cells[i] for i, column in columns.extra})
+                  {column: cells[i] for i, column in columns.extra},
+                  doc=[d.strip() for d in cell(columns.doc).split(HISTORY_SEPARATOR) if d.strip()] or None)
         if problem is not None:
             row.error = f"{where}: {problem}"
         elif not row.question.strip():

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Callable
 
 from ..config import DEFAULT_TOP_K, MAX_TOP_K
 from ..exit_codes import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from ..question import QuestionError
 from .read import (INPUT_FORMATS, STDIO, BatchError, BatchInputError, BatchLimitError, QuestionFile, Row,
                    open_questions)
 from .write import (OUTPUT_FORMATS, WRITERS, BatchSummary, answered_ids, append_stream, atomic_stream,
@@ -70,13 +71,15 @@ def stop_on_signals():
 
 # -- answering --------------------------------------------------------------------------------
 
-def _answer_chunk(engine: "Engine", rows: list[Row], top_k: int) -> list["Answer | None"]:
-    """One answer per row (None for a bad row, whose ``error`` is then set), from a single ``ask_many`` call."""
+def _answer_chunk(engine: "Engine", rows: list[Row], top_k: int,
+                  doc: str | list[str] | None = None) -> list["Answer | None"]:
+    """One answer per row (None for a bad row, whose ``error`` is then set), from a single ``ask_many`` call;
+    a row without its own ``doc`` is scoped to ``doc``."""
     from ..engine import QuestionFailure   # loaded already: the engine answering is its
 
     good = [row for row in rows if row.error is None]
     results = iter(engine.ask_many([r.question for r in good], [r.history for r in good], top_k=top_k,
-                                   ids=[r.id for r in good]) if good else [])
+                                   ids=[r.id for r in good], docs=[r.doc or doc for r in good]) if good else [])
     out = []
     for row in rows:
         result = None if row.error else next(results)
@@ -97,7 +100,7 @@ def _progress_bar(total: int | None, seen: int):
 
 def answer_file(engine: "Engine", questions: str | Path | QuestionFile, out: str | Path,
                 top_k: int = DEFAULT_TOP_K, base_url: str | None = None, max_questions: int | None = None,
-                progress: bool = False, resume: bool = False) -> BatchSummary:
+                progress: bool = False, resume: bool = False, doc: str | list[str] | None = None) -> BatchSummary:
     """Answer every question of a file and write the answers, in input order, atomically.
 
     Rows are read lazily and answered ``CHUNK_SIZE`` (512) at a time with one
@@ -117,11 +120,13 @@ def answer_file(engine: "Engine", questions: str | Path | QuestionFile, out: str
             (a 'question' column, any case; optional 'id' and 'history' joined by ``" || "``),
             ``.jsonl`` (objects with "question", optional "id" and "history" list), ``-`` for
             .txt-style lines on stdin, or a :class:`QuestionFile` from :func:`open_questions`.
+            An optional "doc" column or key scopes a row to a document id (JSON Lines: or a list of
+            ids; CSV: ids joined by ``" || "``); an id not in the corpus makes that row an error entry.
             Other CSV columns / JSON keys are carried through to .csv and .jsonl output (renamed
             ``input_<name>`` where they clash with an output field). ``id`` defaults to the line
             number (the row number in a CSV file, 1 = first row after the header).
         out: ``.jsonl`` (one answer object per question, as :meth:`Answer.to_dict`), ``.csv``
-            (id, question, answerable, answer, paragraph/passage/score of citations 1..top_k,
+            (id, question, answerable, answer, doc/title/paragraph/passage/score of citations 1..top_k,
             error, carried columns), ``.md`` (a readable report), or ``-`` for JSON Lines on stdout.
         top_k: citations per answer, 1 to 20. Defaults to 3.
         base_url: site serving ``/article/{doc}``; .md citations then link to
@@ -134,6 +139,8 @@ def answer_file(engine: "Engine", questions: str | Path | QuestionFile, out: str
             id is already in it, so a run stopped for any reason continues where it stopped when
             started again with the same arguments (ids are matched, duplicates by count). Defaults
             to False: ``out`` is replaced only once the whole run is done.
+        doc: the document id(s) every row without its own "doc" is answered from. Defaults to None:
+            any document.
 
     Returns:
         A :class:`BatchSummary` of the run.
@@ -183,7 +190,7 @@ def answer_file(engine: "Engine", questions: str | Path | QuestionFile, out: str
                     fresh = [row for row in chunk if not _seen(done, row.id)]
                     skipped += size - len(fresh)
                     chunk = fresh
-                for row, answer in zip(chunk, _answer_chunk(engine, chunk, top_k)):
+                for row, answer in zip(chunk, _answer_chunk(engine, chunk, top_k, doc)):
                     if answer is None:
                         errors += 1
                         if errors <= LOGGED_ERRORS:
@@ -221,7 +228,7 @@ def _seen(done: "dict[str, int]", row_id: str) -> bool:
 
 def run_batch(questions: str, out: str, load_engine: Callable[[], "Engine"], *, top_k: int | None = None,
               base_url: str | None = None, resume: bool = False, strict: bool = False, progress: bool = False,
-              report: Callable[[str], None] = logger.warning) -> int:
+              report: Callable[[str], None] = logger.warning, doc: list[str] | None = None) -> int:
     """``python -m qa batch``: check the paths, load the engine, answer, report the summary.
 
     The questions file and the output path are checked before the engine loads, so a bad path
@@ -241,6 +248,8 @@ def run_batch(questions: str, out: str, load_engine: Callable[[], "Engine"], *, 
         progress: show a progress bar on stderr. Defaults to False.
         report: called with each line for the user (errors, the summary). Defaults to ``logger.warning``;
             the command line prints them on stderr.
+        doc: document ids the rows without a "doc" of their own are answered from (``--doc``). Defaults to
+            None: any document.
 
     Returns:
         The exit code: 0 the file was read (bad rows are reported in place), 1 bad rows with
@@ -258,9 +267,14 @@ def run_batch(questions: str, out: str, load_engine: Callable[[], "Engine"], *, 
         return EXIT_USAGE
     engine = load_engine()
     try:
+        engine.scope(doc)   # a wrong --doc is the command's mistake, not every row's
+    except QuestionError as exc:
+        report(f"qa: error: --doc: {exc}")
+        return EXIT_USAGE
+    try:
         with stop_on_signals():
             summary = answer_file(engine, source, out, top_k=top_k or engine.settings.top_k, base_url=base_url,
-                                  progress=progress, resume=resume)
+                                  progress=progress, resume=resume, doc=doc)
     except BatchStopped as stop:
         kept = (f"the answers written so far are in {out}; run the same command to continue" if resume
                 else f"{out} was not changed (with --resume, answers are kept as they are written)")

@@ -118,7 +118,8 @@ class _CsvWriter(_Writer):
     def begin(self) -> None:
         fixed = ["id", "question", "answerable", "answer"]
         for n in range(1, self.top_k + 1):
-            fixed += [f"citation_{n}_paragraph", f"citation_{n}_passage", f"citation_{n}_score"]
+            fixed += [f"citation_{n}_doc", f"citation_{n}_title", f"citation_{n}_paragraph", f"citation_{n}_passage",
+                      f"citation_{n}_score"]
         fixed.append("error")
         taken = dict.fromkeys(fixed)
         self.carried = {}
@@ -138,7 +139,8 @@ class _CsvWriter(_Writer):
             cells.update(id=answer.id, question=answer.question, answer=answer.answer,
                          answerable="true" if answer.answerable else "false")
             for c in answer.citations:
-                cells.update({f"citation_{c.n}_paragraph": c.paragraph, f"citation_{c.n}_passage": c.text,
+                cells.update({f"citation_{c.n}_doc": c.doc, f"citation_{c.n}_title": c.title,
+                              f"citation_{c.n}_paragraph": c.paragraph, f"citation_{c.n}_passage": c.text,
                               f"citation_{c.n}_score": c.score})
         for name, value in row.extra.items():
             if name in self.carried:
@@ -151,11 +153,14 @@ class _MarkdownWriter(_Writer):
         self.position = 0
         self.stream.write(f"# Answers to {markdown_escape(self.source.name)}\n\n")
 
-    def _source(self, c: "Citation") -> str:
+    def _source(self, c: "Citation", several: bool = False) -> str:
+        """Where citation ``c`` is: its paragraph (a link with ``base_url``), after its document's title
+        when the answer cites ``several`` documents."""
         anchor = f"p{c.paragraph}-s{c.answer_sentence}"  # the sentence that answers
+        title = f"*{markdown_escape(c.title)}* " if several else ""
         if self.base_url is None:
-            return f"¶{c.paragraph} ({anchor})"
-        return f"[¶{c.paragraph}]({self.base_url}/article/{quote(c.doc, safe='')}#{anchor})"
+            return f"{title}¶{c.paragraph} ({anchor})"
+        return f"{title}[¶{c.paragraph}]({self.base_url}/article/{quote(c.doc, safe='')}#{anchor})"
 
     def write(self, row: Row, answer: "Answer | None") -> None:
         self.position += 1
@@ -169,7 +174,9 @@ class _MarkdownWriter(_Writer):
                 lines += [f"**Answer:** {md(answer.answer)}", "", "Sources:", ""]
             else:
                 lines += [f"**Not answered:** {md(answer.answer)}", "", "Closest passages (they do not answer it):", ""]
-            lines += [f"{c.n}. {self._source(c)} “{md(c.text)}” (score {c.score:.2f})" for c in answer.citations]
+            several = len({c.doc for c in answer.citations}) > 1
+            lines += [f"{c.n}. {self._source(c, several)} “{md(c.text)}” (score {c.score:.2f})"
+                      for c in answer.citations]
             lines += [f"\n*Note: {md(note)}*" for note in answer.notes]
         self.stream.write("\n".join(lines) + "\n\n")
 

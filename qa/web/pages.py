@@ -39,6 +39,7 @@ CARD_CSS = """
   margin:.3em 0!important;scroll-margin:.5em}
 .qa-refused .qa-card{border-left-color:#71717a}
 .qa-cite-link{font-weight:600}
+.qa-doc{font-size:.85em;color:@MUTED@;font-style:italic}
 .qa-excerpt{margin:.15em 0 .1em!important;display:-webkit-box!important;-webkit-box-orient:vertical;
   -webkit-line-clamp:3;overflow:hidden}
 .qa-more{font-size:.92em}
@@ -96,12 +97,21 @@ a{{color:{link}}}
 {css}
 </style></head>
 <body>{body}
-<script>{script}</script>
+{script}
 </body></html>
 """
 
 
-def article_page(doc, sentences, linker: Linker, other_docs: list | None = None) -> str:
+def _doc_list(docs: list, total: int, linker: Linker) -> str:
+    """``docs`` as a list of links to their article views, and how many more of ``total`` there are."""
+    items = "".join(f'<li><a href="{esc(linker.article(d.id))}">{esc(d.title)}</a> <code>{esc(d.id)}</code></li>'
+                    for d in docs)
+    more = (f'<p>… and {total - len(docs):,} more: <a href="{esc(linker.base)}api/docs">api/docs</a> lists them '
+            f'all.</p>') if total > len(docs) else ""
+    return f"<ul>{items}</ul>{more}"
+
+
+def article_page(doc, sentences, linker: Linker, other_docs: list | None = None, total_others: int | None = None) -> str:
     """The full ``/article`` page: numbered paragraphs, sentence anchors ``p{n}-s{i}``, highlight on arrival.
 
     Args:
@@ -109,23 +119,39 @@ def article_page(doc, sentences, linker: Linker, other_docs: list | None = None)
         sentences: the index's sentences.
         linker: builds links (relative to the app root).
         other_docs: documents listed as links above the article. Defaults to none.
+        total_others: how many other documents there are (the list says how many it leaves out). Defaults
+            to ``len(other_docs)``.
 
     Returns:
         A complete HTML page.
     """
     nav = ""
     if other_docs:
-        items = "".join(f'<li><a href="{esc(linker.article(d.id))}">{esc(d.title)}</a></li>' for d in other_docs)
-        nav = f'<nav class="qa-docs"><p>Other documents:</p><ul>{items}</ul></nav>'
+        total = len(other_docs) if total_others is None else total_others
+        nav = f'<nav class="qa-docs"><p>Other documents:</p>{_doc_list(other_docs, total, linker)}</nav>'
     body = (f'<main style="max-width:46rem;margin:0 auto;padding:1rem 1.2rem 40vh">'
             f'<p><a href="{esc(linker.base or "./")}">← Ask a question about this article</a></p>{nav}'
             f'{article_html(doc, sentences, linker)}</main>')
     return _page(esc(doc.title), ARTICLE_CSS, body, _ARTICLE_SCRIPT)
 
 
+def not_found_page(doc: str | None, docs: list, total: int, linker: Linker) -> str:
+    """The page for an unknown document id (``/article/{id}``, ``/embed?doc=``): what was asked for, and the
+    first ``docs`` of the ``total`` that exist, as links."""
+    shown = doc if doc is None or len(doc) <= 200 else doc[:200] + "…"
+    body = (f'<main style="max-width:46rem;margin:0 auto;padding:1rem 1.2rem">'
+            f'<h1>No such document</h1><p>There is no document <code>{esc(repr(shown))}</code> here. '
+            f'Check the id in the link (ids are listed by <code>python -m qa docs</code> and '
+            f'<a href="{esc(linker.base)}api/docs">api/docs</a>).</p>'
+            f'<p>Documents{"" if total <= len(docs) else f" (the first {len(docs)} of {total:,})"}:</p>'
+            f'{_doc_list(docs, len(docs), linker) if docs else "<p>none</p>"}</main>')
+    return _page("No such document", "", body, "")
+
+
 def _page(title: str, css: str, body: str, script: str) -> str:
     """A complete page in the one font stack and link colour; ``title`` and ``body`` are HTML already escaped."""
-    return _PAGE.format(title=title, css=css, body=body, script=script, font=FONT_STACK, link=LINK_COLOUR)
+    return _PAGE.format(title=title, css=css, body=body, script=f"<script>{script}</script>" if script else "",
+                        font=FONT_STACK, link=LINK_COLOUR)
 
 
 _EMBED_CSS = """
@@ -165,7 +191,7 @@ _EMBED_SCRIPT = """
   var limit = parseInt(params.has("max") ? params.get("max") : config.maxHeight, 10);
   if (!(limit >= 0)) limit = config.maxHeight;
   if (limit > 0) main.style.maxHeight = Math.max(limit, config.minHeight) + "px";  // 0: grows with the conversation
-  var key = "qa-embed:" + location.pathname, state = {history: [], messages: []};
+  var key = "qa-embed:" + location.pathname + (config.doc ? "?doc=" + config.doc : ""), state = {history: [], messages: []};
   try {
     var saved = JSON.parse(sessionStorage.getItem(key) || "null");
     if (saved && Array.isArray(saved.history) && Array.isArray(saved.messages)) state = saved;
@@ -220,7 +246,7 @@ _EMBED_SCRIPT = """
         method: "POST", credentials: "same-origin",
         headers: {"Content-Type": "application/json", "Accept": "application/json"},
         body: JSON.stringify({question: question, history: state.history.slice(-config.maxHistory),
-                              top_k: config.topK})
+                              top_k: config.topK, doc: config.doc})
       });
       var data = await response.json().catch(function () { return {}; });
       if (response.status === 503) add("error", "The server is busy; try again in a moment.");
@@ -266,7 +292,7 @@ EMBED_MAX_HEIGHT = 600
 
 
 def embed_page(title: str, examples: list[str], top_k: int, max_history: int, max_chars: int,
-               max_height: int = EMBED_MAX_HEIGHT) -> str:
+               max_height: int = EMBED_MAX_HEIGHT, doc: str | None = None, about: str | None = None) -> str:
     """The ``/embed`` page: a compact chat without page chrome, for an iframe.
 
     The conversation scrolls inside a box of at most ``max_height`` pixels (the page's own
@@ -282,19 +308,26 @@ def embed_page(title: str, examples: list[str], top_k: int, max_history: int, ma
         max_history: earlier questions sent with each question.
         max_chars: longest question; a longer one is refused with a message, never cut.
         max_height: the default maximum height in pixels. Defaults to 600.
+        doc: the id of the one document every question is answered from (sent with each question; "this
+            page" is then that document, and the page says "this page" rather than "the article"). Defaults
+            to None: any document.
+        about: what the questions are about, in the input's placeholder and label. Defaults to "this page"
+            with ``doc``, else "the article".
 
     Returns:
         A complete HTML page.
     """
     config = json.dumps({"endpoint": "embed/ask", "topK": top_k, "maxHistory": max_history, "maxChars": max_chars,
-                         "maxHeight": max_height, "minHeight": 200, "keepMessages": 60}).replace("<", "\\u003c")
+                         "maxHeight": max_height, "minHeight": 200, "keepMessages": 60, "doc": doc}
+                        ).replace("<", "\\u003c")
+    about = about or ("this page" if doc is not None else "the article")
     buttons = "".join(f'<button type="button">{esc(q)}</button>' for q in examples)
     body = (f'<main id="qa-embed" aria-labelledby="qa-embed-title">'
             f'<div class="qa-embed-head"><h1 id="qa-embed-title">Ask: {esc(title)}</h1>'
             f'<button type="button" id="qa-new" hidden>New conversation</button></div>'
             f'<div id="qa-log" role="log" aria-live="polite" aria-label="Conversation" tabindex="0"></div>'
-            f'<form id="qa-form"><label class="qa-sr" for="qa-input">Your question about the article</label>'
-            f'<input id="qa-input" name="q" autocomplete="off" placeholder="Ask a question about the article">'
+            f'<form id="qa-form"><label class="qa-sr" for="qa-input">Your question about {about}</label>'
+            f'<input id="qa-input" name="q" autocomplete="off" placeholder="Ask a question about {about}">'
             f'<button type="submit">Ask</button></form>'
             f'<div id="qa-examples" role="group" aria-label="Example questions">{buttons}</div></main>'
             f'<script type="application/json" id="qa-config">{config}</script>')

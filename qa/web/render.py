@@ -105,9 +105,15 @@ def cited_excerpt(citation: Citation, answer: Answer) -> tuple[int, int]:
     return max(citation.start, min(a for a, _ in inside)), min(citation.end, max(b for _, b in inside))
 
 
-def citation_card(citation: Citation, answer: Answer, linker: Linker) -> str:
-    """One compact source: its number and paragraph (a link to the answer sentence in the article), the cited
-    sentence(s) with the answer highlighted, and the whole passage and its score behind "Whole passage"."""
+def cites_several(answer: Answer) -> bool:
+    """Whether ``answer`` cites more than one document (its sources then name their document)."""
+    return len({c.doc for c in answer.citations}) > 1
+
+
+def citation_card(citation: Citation, answer: Answer, linker: Linker, show_title: bool = False) -> str:
+    """One compact source: its number and paragraph (a link to the answer sentence in the article), its
+    document's title when ``show_title`` (defaults to False), the cited sentence(s) with the answer
+    highlighted, and the whole passage and its score behind "Whole passage"."""
     spans = _answer_ranges(citation, answer)
     href = esc(linker.citation(citation))
     start, end = cited_excerpt(citation, answer)
@@ -119,27 +125,32 @@ def citation_card(citation: Citation, answer: Answer, linker: Linker) -> str:
     return (f'<li class="qa-card qa-card-{citation.n}">'
             f'<a class="qa-cite-link" href="{href}" title="Show {where} in the article (relevance score '
             f'{citation.score:.2f})">[{citation.n}] Paragraph {citation.paragraph}</a>'
+            + (f' <span class="qa-doc">{esc(citation.title)}</span>' if show_title else "") +
             f'<p class="qa-excerpt">{_marked(excerpt, start, spans)}</p>{more}</li>')
 
 
 def _markers(answer: Answer, linker: Linker) -> str:
     """Inline ``[1]`` links after the answer to the sources that hold it (the first source if none does)."""
     holding = [c for c in answer.citations if _answer_ranges(c, answer)] or answer.citations[:1]
+    several = cites_several(answer)
     return "".join(f' <a class="qa-cite-link qa-marker qa-to-{c.n}" href="{esc(linker.citation(c))}" '
-                   f'title="Source {c.n}: paragraph {c.paragraph}">[{c.n}]</a>' for c in holding)
+                   f'title="Source {c.n}: {esc(c.title) + ", " if several else ""}paragraph {c.paragraph}">[{c.n}]</a>'
+                   for c in holding)
 
 
 def answer_html(answer: Answer, linker: Linker) -> str:
     """The bot's reply: the answer with inline source markers, then compact numbered sources.
 
     A question the article does not cover gets one line saying so, and the closest passages
-    folded away under "Closest passages", so it never looks like an answer.
+    folded away under "Closest passages", so it never looks like an answer. When the sources come from
+    more than one document, each names its document's title.
 
     Returns:
         One HTML block on a single line (no blank lines, so no Markdown is applied inside it).
     """
     notes = "".join(f'<p class="qa-note">Note: {esc(note)}</p>' for note in answer.notes)
-    cards = "".join(citation_card(c, answer, linker) for c in answer.citations)
+    several = cites_several(answer)
+    cards = "".join(citation_card(c, answer, linker, several) for c in answer.citations)
     if answer.answerable:
         head = f'<p class="qa-answer">{esc(answer.answer)}{_markers(answer, linker)}</p>'
         listing = f'<p class="qa-label">Sources</p><ol class="qa-cites">{cards}</ol>' if cards else ""

@@ -7,15 +7,15 @@ Build it with :func:`create_app` (``python app.py`` does, and so do the tests):
     >>> app = create_app(Engine.load(), WebSettings.from_env())  # doctest: +SKIP
     >>> import uvicorn; uvicorn.Server(server_config(app, host="127.0.0.1", port=7860)).run()  # doctest: +SKIP
 
-Routes: ``GET /healthz``; ``GET /api/ask?q=...&k=3``; ``POST /api/ask`` with
-``{"question", "history", "top_k"}``; ``GET /article`` and ``/article/{doc}`` (anchors ``#p4-s2``);
-``GET /embed`` (iframe chat) and its ``POST /embed/ask``; everything else is Gradio.
+Routes: ``GET /healthz``; ``GET /api/ask?q=...&k=3&doc=ID``; ``POST /api/ask`` with
+``{"question", "history", "top_k", "doc"}``; ``GET /api/docs?offset=0&limit=100&prefix=`` (document ids and
+titles); ``GET /article`` and ``/article/{doc}`` (ids may hold ``/``; anchors ``#p4-s2``); ``GET /embed``
+(iframe chat; ``?doc=ID`` scopes it to one document) and its ``POST /embed/ask``; everything else is Gradio.
 Every error on ``/api/``, ``/embed/ask`` and ``/healthz`` is JSON ``{"error", "status"}``; the OpenAPI
 schema (``/api/openapi.json``) describes the JSON routes, their bodies and their error responses.
 """
 from __future__ import annotations
 
-import html
 import json
 import logging
 from dataclasses import replace
@@ -33,9 +33,10 @@ from ..config import MAX_TOP_K
 from ..question import QuestionError
 from .guards import (BodyLimit, Busy, ErrorCap, HostGuard, JSONErrors, MethodGuard, SecurityHeaders, TokenAuth,
                      install_log_redaction, json_body)
-from .pages import article_page, embed_page
+from .pages import article_page, embed_page, not_found_page
 from .render import Linker, answer_html
-from .schema import AnswerOut, AskBody, EmbedOut, HealthOut, describe_api, describe_problems, route_responses
+from .schema import (DOC_DESCRIPTION, DOCS_LIMIT, MAX_DOCS_LIMIT, MAX_PREFIX_CHARS, AnswerOut, AskBody, DocsOut,
+                     EmbedOut, HealthOut, describe_api, describe_problems, route_responses)
 from .service import ApiError, WebService
 from .settings import WebSettings
 
@@ -44,8 +45,10 @@ logger = logging.getLogger(__name__)
 #: Path prefixes of the app's own JSON routes (errors there are always JSON).
 JSON_PREFIXES = ("/api/", "/embed/ask", "/healthz")
 #: Methods of each JSON route; any other method gets 405 JSON with ``Allow`` (HEAD is answered as GET).
-JSON_ROUTES = {"/api/ask": ("GET", "POST"), "/api/openapi.json": ("GET",), "/embed/ask": ("POST",),
-               "/healthz": ("GET",)}
+JSON_ROUTES = {"/api/ask": ("GET", "POST"), "/api/docs": ("GET",), "/api/openapi.json": ("GET",),
+               "/embed/ask": ("POST",), "/healthz": ("GET",)}
+#: Documents named on a "no such document" page and listed above an article (a wiki has thousands).
+LISTED_DOCS = 10
 
 
 def _error_response(status: int, message: str, headers: dict[str, str] | None = None, **extra) -> JSONResponse:
@@ -61,12 +64,12 @@ async def _parse_body(request: Request) -> AskBody:
         data = json.loads(raw)
     except (ValueError, RecursionError) as exc:  # JSONDecodeError, UnicodeDecodeError, nesting too deep
         raise ApiError(422, f"body is not valid JSON ({str(exc)[:200] or 'nested too deeply'}); send "
-                            '{"question": "...", "history": [], "top_k": 3}') from None
+                            '{"question": "...", "history": [], "top_k": 3, "doc": null}') from None
     try:
         return AskBody.model_validate(data)
     except ValidationError as exc:
-        raise ApiError(422, f"body does not match {{question: string, history: [string], top_k: int}}: "
-                            f"{describe_problems(exc)}") from None
+        raise ApiError(422, f"body does not match {{question: string, history: [string], top_k: int, "
+                            f"doc: string or [string]}}: {describe_problems(exc)}") from None
 
 
 def _add_routes(app: FastAPI, ctx: WebService) -> None:
@@ -114,52 +117,73 @@ def _add_routes(app: FastAPI, ctx: WebService) -> None:
 
     @app.get("/api/ask", response_model=None, responses=route_responses(AnswerOut, 400, 401, 422, 503))
     async def ask_get(request: Request, q: str = Query("", description="the question"),
-                      k: int = Query(settings.top_k, description=f"number of citations, 1-{MAX_TOP_K}")) -> dict:
-        """Answer ``q`` with ``k`` citations."""
-        answer = await ctx.ask_async(q, [], k)
+                      k: int = Query(settings.top_k, description=f"number of citations, 1-{MAX_TOP_K}"),
+                      doc: list[str] = Query([], description=DOC_DESCRIPTION + " (repeat doc= for several)")) -> dict:
+        """Answer ``q`` with ``k`` citations, from the documents ``doc`` when given."""
+        answer = await ctx.ask_async(q, [], k, doc)
         return ctx.answer_json(answer, ctx.base_url_for(request))
 
     @app.post("/api/ask", response_model=None, responses=route_responses(AnswerOut, 400, 401, 413, 415, 422, 503))
     async def ask_post(request: Request) -> dict:
-        """Answer ``{"question", "history", "top_k"}``."""
+        """Answer ``{"question", "history", "top_k", "doc"}``."""
         body = await _parse_body(request)
-        answer = await ctx.ask_async(body.question, body.history, body.top_k)
+        answer = await ctx.ask_async(body.question, body.history, body.top_k, body.doc)
         return ctx.answer_json(answer, ctx.base_url_for(request))
+
+    @app.get("/api/docs", response_model=None, responses=route_responses(DocsOut, 401, 422))
+    def docs(offset: int = Query(0, ge=0, le=10**9, description="documents to skip"),
+             limit: int = Query(DOCS_LIMIT, ge=1, le=MAX_DOCS_LIMIT,
+                                description=f"documents per page, 1-{MAX_DOCS_LIMIT}"),
+             prefix: str = Query("", max_length=MAX_PREFIX_CHARS,
+                                 description="only the ids that start with it (e.g. a folder: library/)")) -> dict:
+        """The documents (id, title, sentences), a page at a time: follow ``next_offset`` until it is null."""
+        return ctx.documents(offset, limit, prefix)
 
     @app.post("/embed/ask", response_model=None, responses=route_responses(EmbedOut, 400, 401, 413, 415, 422, 503))
     async def embed_ask(request: Request) -> dict:
         """The embed view's call: the answer object and its reply HTML (escaped by the server)."""
         body = await _parse_body(request)
-        answer = await ctx.ask_async(body.question, body.history, body.top_k)
+        answer = await ctx.ask_async(body.question, body.history, body.top_k, body.doc)
         return {"answer": ctx.answer_json(answer, ctx.base_url_for(request)),
                 "html": answer_html(answer, ctx.page_linker)}
 
     def article_view(request: Request, doc: str | None) -> HTMLResponse:
         docs = ctx.engine.docs
         chosen = ctx.engine.documents.get(doc) if doc else (docs[0] if docs else None)
-        if chosen is None:
-            known = ", ".join(d.id for d in docs) or "none"
-            return HTMLResponse(f"<!doctype html><meta charset=utf-8><title>Not found</title>"
-                                f"<p>No document {html.escape(repr(doc))}. Known documents: {html.escape(known)}.</p>",
-                                status_code=404)
         linker = Linker(request.scope.get("root_path", "").rstrip("/") + "/", ctx.page_linker.first_doc)
-        others = [d for d in docs if d.id != chosen.id]
-        return HTMLResponse(article_page(chosen, ctx.engine.data.sentences, linker, others))
+        if chosen is None:
+            return HTMLResponse(not_found_page(doc, docs[:LISTED_DOCS], len(docs), linker), status_code=404)
+        others = [d for d in docs[:LISTED_DOCS + 1] if d.id != chosen.id][:LISTED_DOCS]
+        return HTMLResponse(article_page(chosen, ctx.engine.data.sentences, linker, others, len(docs) - 1))
 
     @app.api_route("/article", methods=["GET", "HEAD"], response_class=HTMLResponse, include_in_schema=False)
     def article(request: Request) -> HTMLResponse:
         """The first article with numbered paragraphs and sentence anchors (``#p4-s2``)."""
         return article_view(request, None)
 
-    @app.api_route("/article/{doc}", methods=["GET", "HEAD"], response_class=HTMLResponse, include_in_schema=False)
+    @app.api_route("/article/{doc:path}", methods=["GET", "HEAD"], response_class=HTMLResponse,
+                   include_in_schema=False)
     def article_doc(request: Request, doc: str) -> HTMLResponse:
-        """Any document by id, same anchors (the batch ``.md`` report links here)."""
+        """Any document by id (which may hold ``/``: ``library/functions.html``), same anchors (the batch
+        ``.md`` report links here)."""
         return article_view(request, doc)
 
     @app.api_route("/embed", methods=["GET", "HEAD"], response_class=HTMLResponse, include_in_schema=False)
-    def embed() -> HTMLResponse:
-        """The compact chat for iframes."""
-        title = ctx.engine.docs[0].title if ctx.engine.docs else "the article"
+    def embed(request: Request, doc: str | None = None) -> HTMLResponse:
+        """The compact chat for iframes; ``?doc=ID`` answers from that document only (a wiki page's own bot)."""
+        if doc is not None:
+            chosen = ctx.engine.documents.get(doc) if len(doc) <= MAX_PREFIX_CHARS else None
+            if chosen is None:
+                linker = Linker(request.scope.get("root_path", "").rstrip("/") + "/", ctx.page_linker.first_doc)
+                return HTMLResponse(not_found_page(doc, ctx.engine.docs[:LISTED_DOCS], len(ctx.engine.docs),
+                                                   linker), status_code=404)
+            return HTMLResponse(embed_page(chosen.title, [], settings.top_k, settings.max_history,
+                                           settings.max_question_chars, doc=chosen.id))
+        docs = ctx.engine.docs
+        if len(docs) > 1:   # any of them: the heading names none in particular
+            return HTMLResponse(embed_page(f"all {len(docs):,} documents", list(settings.examples[:3]), settings.top_k,
+                                           settings.max_history, settings.max_question_chars, about="the documents"))
+        title = docs[0].title if docs else "the article"
         return HTMLResponse(embed_page(title, list(settings.examples[:3]), settings.top_k, settings.max_history,
                                        settings.max_question_chars))
 
@@ -190,7 +214,8 @@ def create_app(engine, settings: WebSettings | None = None) -> FastAPI:
         if app.openapi_schema is None:
             app.openapi_schema = describe_api(get_openapi(title=app.title, version=app.version,
                                                            description=__doc__.split("\n\n")[0],
-                                                           routes=app.routes), settings)
+                                                           routes=app.routes), settings,
+                                                  [doc.id for doc in engine.docs])
         return app.openapi_schema
 
     app.openapi = openapi

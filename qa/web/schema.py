@@ -13,6 +13,18 @@ if TYPE_CHECKING:
     from .settings import WebSettings
 
 
+#: Most document ids one question may be scoped to (``doc``), and the longest id accepted.
+MAX_DOC_IDS = 20
+MAX_DOC_ID_CHARS = 512
+#: ``GET /api/docs``: documents per page by default and at most, and the longest ``prefix``.
+DOCS_LIMIT = 100
+MAX_DOCS_LIMIT = 1000
+MAX_PREFIX_CHARS = MAX_DOC_ID_CHARS
+#: Up to this many documents, the schema lists their ids (``enum``) for ``doc``; a wiki's thousands would make
+#: the schema megabytes, so past it ``doc`` is any string and ``GET /api/docs`` lists the ids.
+ENUM_DOCS = 100
+
+
 def _whole_number(value: object) -> object:
     """``3.0`` as ``3``: JSON Schema's "integer" does not tell them apart; ``3.5`` and ``true`` stay invalid."""
     return int(value) if isinstance(value, float) and value.is_integer() else value
@@ -25,6 +37,7 @@ class AskBody(BaseModel):
     question: StrictStr
     history: list[StrictStr] = []
     top_k: Annotated[StrictInt, BeforeValidator(_whole_number)] | None = None
+    doc: StrictStr | list[StrictStr] | None = None
 
 
 def _schema_of(shape: type, name: str, doc: str, **fields) -> type[BaseModel]:
@@ -53,6 +66,24 @@ class EmbedOut(BaseModel):
     html: str
 
 
+class DocOut(BaseModel):
+    """One document: its id (for ``doc=``, ``/embed?doc=`` and ``/article/{id}``), title and sentence count."""
+
+    id: str
+    title: str
+    sentences: int
+
+
+class DocsOut(BaseModel):
+    """``GET /api/docs``: one page of the documents in corpus order, ``total`` of them match ``prefix``."""
+
+    documents: list[DocOut]
+    total: int
+    offset: int
+    limit: int
+    next_offset: int | None
+
+
 class HealthOut(BaseModel):
     """``GET /healthz``."""
 
@@ -71,8 +102,8 @@ class ErrorOut(BaseModel):
 
 
 _ERRORS = {
-    400: "empty question (nothing left once control characters and spaces are removed), question or history "
-         "over the limits, or top_k outside 1-20",
+    400: "empty question (nothing left once control characters and spaces are removed), question, history or doc "
+         "over the limits, top_k outside 1-20, or doc naming a document not in the corpus",
     401: "missing or wrong token (only when QA_TOKEN is set)",
     413: "request body over the limit (64 KB by default)",
     415: "Content-Type is not application/json",
@@ -115,12 +146,21 @@ def question_pattern() -> str:
     return "[^" + "".join(chr(a) if a == b else f"{chr(a)}-{chr(b)}" for a, b in ranges) + "]"
 
 
-def describe_api(schema: dict, settings: "WebSettings") -> dict:
-    """Add what the route signatures cannot say: the POST body, the question's limits, ``q`` being required."""
+DOC_DESCRIPTION = (f"the document(s) to answer from: an id of GET /api/docs, or a list of at most {MAX_DOC_IDS} "
+                   f"(each at most {MAX_DOC_ID_CHARS} characters); \"this article\" is then the scoped one. "
+                   f"Default: every document")
+
+
+def describe_api(schema: dict, settings: "WebSettings", doc_ids: list[str] | None = None) -> dict:
+    """Add what the route signatures cannot say: the POST body, the question's limits, ``q`` being required, and
+    the valid ``doc`` ids (listed when there are at most :data:`ENUM_DOCS` of ``doc_ids``; defaults to none known)."""
     question = {"type": "string", "minLength": 1, "maxLength": settings.max_question_chars,
                 "pattern": question_pattern(),
                 "description": f"the question: at most {settings.max_question_chars:,} characters, and something "
                                f"besides spaces and control characters"}
+    doc_id = {"type": "string", "minLength": 1, "maxLength": MAX_DOC_ID_CHARS}
+    if doc_ids is not None and len(doc_ids) <= ENUM_DOCS:
+        doc_id = {"type": "string", "enum": list(doc_ids)}
     body = {"type": "object", "additionalProperties": False, "required": ["question"], "properties": {
         "question": question,
         "history": {"type": "array", "maxItems": settings.max_history, "default": [],
@@ -129,7 +169,9 @@ def describe_api(schema: dict, settings: "WebSettings") -> dict:
                                    f"{settings.max_history})"},
         "top_k": {"anyOf": [{"type": "integer", "minimum": 1, "maximum": MAX_TOP_K}, {"type": "null"}],
                   "default": None, "description": f"number of citations, 1-{MAX_TOP_K} "
-                                                  f"(default {settings.top_k})"}}}
+                                                  f"(default {settings.top_k})"},
+        "doc": {"anyOf": [doc_id, {"type": "array", "items": doc_id, "maxItems": MAX_DOC_IDS}, {"type": "null"}],
+                "default": None, "description": DOC_DESCRIPTION}}}
     paths = schema["paths"]
     for path in ("/api/ask", "/embed/ask"):
         paths[path]["post"]["requestBody"] = {
@@ -141,6 +183,8 @@ def describe_api(schema: dict, settings: "WebSettings") -> dict:
             parameter["schema"] = {**question, "title": "Q"}
         elif parameter["name"] == "k":
             parameter["schema"].update(minimum=1, maximum=MAX_TOP_K)
+        elif parameter["name"] == "doc":
+            parameter["schema"] = {"type": "array", "items": doc_id, "maxItems": MAX_DOC_IDS, "title": "Doc"}
     return schema
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import threading
+from collections import Counter
 from pathlib import Path
 from typing import Mapping
 
@@ -15,7 +16,7 @@ from ..config import MAX_TOP_K
 from ..question import QuestionError
 from .guards import Gate
 from .render import Linker
-from .schema import AskBody, describe_problems
+from .schema import DOCS_LIMIT, MAX_DOC_ID_CHARS, MAX_DOC_IDS, AskBody, describe_problems
 from .settings import WebSettings
 
 
@@ -37,13 +38,23 @@ class WebService:
         self.page_linker = Linker("", first)
         self.lock = threading.Lock()
         self.batch_root: Path | None = None
+        self._sentences: Counter | None = None
 
-    def check(self, question: str, history: list[str]) -> None:
-        """Refuse what the engine would silently cut: an oversized question or history.
+    def check(self, question: str, history: list[str], doc: str | list[str] | None = None) -> None:
+        """Refuse what the engine would silently cut: an oversized question or history; and a ``doc`` scope
+        over the limits or naming a document not in the corpus.
 
         Raises:
             ApiError: 400 with the limit and the size received.
+            QuestionError: ``doc`` names a document not in the corpus.
         """
+        ids = [doc] if isinstance(doc, str) else list(doc or [])
+        if len(ids) > MAX_DOC_IDS:
+            raise ApiError(400, f"doc has {len(ids)} document ids; send at most {MAX_DOC_IDS}")
+        for position, item in enumerate(ids, start=1):
+            if len(item) > MAX_DOC_ID_CHARS:
+                raise ApiError(400, f"doc id {position} has {len(item):,} characters; the limit is {MAX_DOC_ID_CHARS}")
+        self.engine.scope(doc)
         limit = self.settings.max_question_chars
         if len(question) > limit:
             raise ApiError(400, f"question has {len(question):,} characters; the limit is {limit:,}")
@@ -54,28 +65,32 @@ class WebService:
             if len(item) > limit:
                 raise ApiError(400, f"history item {position} has {len(item):,} characters; the limit is {limit:,}")
 
-    def ask(self, question: str, history: list[str], top_k: int | None) -> Answer:
+    def ask(self, question: str, history: list[str], top_k: int | None, doc: str | list[str] | None = None) -> Answer:
         """Check the request, then ask the shared engine through the gate (from a worker thread).
 
+        Args:
+            doc: the document id(s) to answer from. Defaults to None: any document.
+
         Raises:
-            ApiError: 400 for an oversized question or history.
-            QuestionError: empty question or ``top_k`` out of range.
+            ApiError: 400 for an oversized question, history or ``doc``.
+            QuestionError: empty question, ``top_k`` out of range or ``doc`` not in the corpus.
             Busy: too many requests at once.
         """
-        self.check(question, history)
+        self.check(question, history, doc)
         with self.gate.slot():
-            return self._engine_ask(question, history, top_k)
+            return self._engine_ask(question, history, top_k, doc)
 
-    async def ask_async(self, question: str, history: list[str], top_k: int | None) -> Answer:
+    async def ask_async(self, question: str, history: list[str], top_k: int | None,
+                        doc: str | list[str] | None = None) -> Answer:
         """:meth:`ask` for the API routes: the request is counted at the gate before it waits for a worker
         thread, so a flood is refused with 503 at once rather than queuing for threads.
 
         Raises:
             ApiError, QuestionError, Busy: as :meth:`ask`.
         """
-        self.check(question, history)
+        self.check(question, history, doc)
         with self.gate.admission():
-            return await run_in_threadpool(self._ask_in_slot, question, history, top_k)
+            return await run_in_threadpool(self._ask_in_slot, question, history, top_k, doc)
 
     def gradio_inputs(self, question: object, history: object, top_k: object) -> tuple[str, list[str], int | None]:
         """Check the inputs of the Gradio ``/ask`` endpoint exactly as ``POST /api/ask`` checks its body.
@@ -124,12 +139,35 @@ class WebService:
         with self.gate.slot():
             return answer_file(self.engine, source, out, **options)
 
-    def _ask_in_slot(self, question: str, history: list[str], top_k: int | None) -> Answer:
+    def _ask_in_slot(self, question: str, history: list[str], top_k: int | None,
+                     doc: str | list[str] | None = None) -> Answer:
         with self.gate.running_slot():
-            return self._engine_ask(question, history, top_k)
+            return self._engine_ask(question, history, top_k, doc)
 
-    def _engine_ask(self, question: str, history: list[str], top_k: int | None) -> Answer:
-        return self.engine.ask(question, history=history, top_k=self.settings.top_k if top_k is None else top_k)
+    def _engine_ask(self, question: str, history: list[str], top_k: int | None,
+                    doc: str | list[str] | None = None) -> Answer:
+        return self.engine.ask(question, history=history, top_k=self.settings.top_k if top_k is None else top_k,
+                               doc=doc or None)
+
+    def documents(self, offset: int = 0, limit: int = DOCS_LIMIT, prefix: str = "") -> dict:
+        """One page of the corpus's documents (``GET /api/docs``), in corpus order.
+
+        Args:
+            offset: documents skipped (of those matching ``prefix``). Defaults to 0.
+            limit: documents listed. Defaults to 100.
+            prefix: only ids that start with it. Defaults to "" (all).
+
+        Returns:
+            ``{"documents": [{"id", "title", "sentences"}], "total", "offset", "limit", "next_offset"}``;
+            ``next_offset`` is None on the last page.
+        """
+        if self._sentences is None:   # counted once; the engine does not change under a running app
+            self._sentences = Counter(s.doc for s in self.engine.data.sentences)
+        matching = [d for d in self.engine.docs if d.id.startswith(prefix)] if prefix else self.engine.docs
+        page = matching[offset:offset + limit]
+        return {"documents": [{"id": d.id, "title": d.title, "sentences": self._sentences.get(d.id, 0)} for d in page],
+                "total": len(matching), "offset": offset, "limit": limit,
+                "next_offset": offset + limit if offset + limit < len(matching) else None}
 
     def base_url_from_headers(self, headers: Mapping[str, str], scheme: str = "http") -> str:
         """The public base URL: ``settings.base_url``, else ``scheme://Host/`` from the request headers."""

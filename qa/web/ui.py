@@ -36,6 +36,9 @@ BUSY_MESSAGE = "The server is busy; try again in a moment."
 #: Gradio's own cache (answers files waiting to be downloaded, uploads it refused or that were never run) is
 #: swept every 10 minutes of files older than 30 minutes; uploads that are run are deleted at once.
 CACHE_SWEEP = (600, 1800)
+#: Documents shown in the article panel beside the chat (a wiki has thousands; a citation of another document
+#: opens its passage in place, and its link opens /article/{id}).
+PANEL_DOCS = 20
 #: Formats offered for batch answers (``qa.batch`` picks the writer by extension).
 BATCH_FORMATS = ("jsonl", "csv", "md")
 
@@ -443,7 +446,7 @@ def build_blocks(ctx: "WebService") -> gr.Blocks:
                         new = gr.Button("New conversation", size="sm", elem_id="qa-new")
                     with gr.Column(scale=2, min_width=280):
                         gr.HTML("".join(article_html(doc, engine.data.sentences, ctx.page_linker, panel=True)
-                                        for doc in engine.docs), elem_id="qa-article-panel",
+                                        for doc in engine.docs[:PANEL_DOCS]), elem_id="qa-article-panel",
                                 label="Article", padding=False)
             with gr.Tab("Batch", id="batch"):
                 gr.Markdown(
