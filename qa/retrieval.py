@@ -464,8 +464,9 @@ class Retriever:
         best = np.take_along_axis(scored, best_pos[..., None], axis=2)[..., 0]
         valid_sum = np.where(mask, np.where(np.isfinite(scored), scored, 0.0), 0.0).sum(axis=2)
         counts = mask.sum(axis=1)
-        others = np.where(counts > 1, (valid_sum - best) / np.maximum(counts - 1, 1), 0.0)
-        scores = best + self.pair_weight * others
+        finite = np.isfinite(best)                                      # False: a chunk outside the query's scope
+        others = np.where(counts > 1, (valid_sum - np.where(finite, best, 0.0)) / np.maximum(counts - 1, 1), 0.0)
+        scores = np.where(finite, best + self.pair_weight * others, -np.inf)
         # a page question is answered from the document in focus alone (a scope is already kept by -inf above)
         only = [int(focus[q]) if queries[q].topics & self.topic_rules.keys() else None
                 for q in range(len(queries))]
