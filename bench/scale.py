@@ -46,13 +46,13 @@ QUESTIONS = ["What did the 2015 agreement bar?", "Who wrote the article?", "How 
              "what is the walrus operator"]
 
 
-def make_corpus(target: Path, pages: int | None, source: Path) -> int:
-    """Copy the article and the first ``pages`` pages (.html/.htm/.txt/.md) of ``source`` (sub-folders kept) into ``target``."""
+def make_corpus(target: Path, pages: int | None, source: Path, suffixes: tuple[str, ...] = (".html",)) -> int:
+    """Copy the article and the first ``pages`` pages with ``suffixes`` of ``source`` (sub-folders kept) into ``target``."""
     target.mkdir(parents=True)
     for article in (ROOT / "corpus").iterdir():
         if article.is_file():
             shutil.copy2(article, target / article.name)
-    chosen = sorted(p for p in source.rglob("*") if p.is_file() and p.suffix.lower() in (".html", ".htm", ".txt", ".md"))
+    chosen = sorted(p for p in source.rglob("*") if p.is_file() and p.suffix.lower() in suffixes)
     chosen = chosen[:pages] if pages is not None else chosen
     for page in chosen:
         rel = page.relative_to(source)
@@ -163,6 +163,7 @@ def main() -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
     parser.add_argument("--pages", type=int, default=None, help="Python docs pages to add (default: all)")
     parser.add_argument("--source", type=Path, default=DOCS, help=f"folder of pages (default: {DOCS})")
+    parser.add_argument("--suffixes", default=".html", help="page file endings, comma-separated (default: .html)")
     parser.add_argument("--windows", choices=("encoded", "pooled"), default="encoded",
                         help="how window vectors are made (default: encoded)")
     parser.add_argument("--sample", type=int, default=3000, help="sentences for the bare encode rate (default: 3000)")
@@ -176,7 +177,7 @@ def main() -> int:
     corpus, index = work / "corpus", work / "index"
     shutil.rmtree(corpus, ignore_errors=True)
     shutil.rmtree(index, ignore_errors=True)
-    pages = make_corpus(corpus, args.pages, args.source)
+    pages = make_corpus(corpus, args.pages, args.source, tuple(x.strip().lower() for x in args.suffixes.split(",")))
     results: dict = {"pages": pages, "windows": args.windows}
     print(f"corpus: the article + {pages} pages in {corpus}", flush=True)
 

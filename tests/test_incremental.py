@@ -1,0 +1,112 @@
+"""Incremental indexing: only added or changed documents are embedded, removed ones dropped, the rest copied."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from qa import Engine
+from qa.chunking import split_document
+from qa.corpus import load_corpus
+from qa.index import POINTER
+
+WIKI = Path(__file__).parent / "data" / "wiki"
+
+
+def _vectors_of(engine: Engine, doc_id: str) -> np.ndarray:
+    ids = [s.id for s in engine.data.sentences if s.doc == doc_id]
+    return np.asarray(engine.data.vectors.vectors[ids[0] : ids[-1] + 1])
+
+
+def _tokens_of(engine: Engine, doc_id: str) -> np.ndarray:
+    ids = [s.id for s in engine.data.sentences if s.doc == doc_id]
+    offsets = engine.data.vectors.token_offsets
+    return np.asarray(engine.data.vectors.tokens[offsets[ids[0]] : offsets[ids[-1] + 1]])
+
+
+@pytest.fixture()
+def wiki(tmp_path, corpus_dir):
+    """A private copy of the test wiki plus the article, and its first engine."""
+    corpus = tmp_path / "corpus"
+    shutil.copytree(WIKI, corpus)
+    shutil.copy2(next(corpus_dir.iterdir()), corpus / "article.txt")
+    return corpus, tmp_path / "index", Engine.load(corpus=corpus, index=tmp_path / "index")
+
+
+@pytest.mark.slow
+def test_change_add_and_remove_embed_only_what_changed(wiki):
+    corpus, index, first = wiki
+    docs = list(first.documents)
+    assert first.build_report.embedded_documents == len(docs)
+    unchanged = "article.txt"
+    before_vectors, before_tokens = _vectors_of(first, unchanged), _tokens_of(first, unchanged)
+
+    notes = corpus / "notes.md"
+    notes.write_text(notes.read_text(encoding="utf-8") + "\n\nThe kettle in the kitchen is descaled every Friday.\n",
+                     encoding="utf-8")
+    changed = Engine.load(corpus=corpus, index=index)
+    report = changed.build_report
+    assert (report.embedded_documents, report.removed_documents) == (1, 0)
+    assert report.embedded_sentences == sum(1 for s in changed.data.sentences if s.doc == "notes.md")
+    np.testing.assert_array_equal(_vectors_of(changed, unchanged), before_vectors)   # copied, not re-embedded
+    np.testing.assert_array_equal(_tokens_of(changed, unchanged), before_tokens)
+    top = changed.ask("Which day is the kitchen kettle descaled?").citations[0]
+    assert top.doc == "notes.md" and "kettle" in top.text
+
+    (corpus / "team" / "faq.txt").write_text("Team FAQ\n\nThe office plants are watered by Priya on Mondays.\n",
+                                            encoding="utf-8")
+    (corpus / "x.txt").unlink()
+    updated = Engine.load(corpus=corpus, index=index)
+    report = updated.build_report
+    assert (report.embedded_documents, report.removed_documents) == (1, 1)
+    assert "team/faq.txt" in updated.documents and "x.txt" not in updated.documents
+    assert not any(s.doc == "x.txt" for s in updated.data.sentences)
+    top = updated.ask("Who waters the office plants?").citations[0]
+    assert top.doc == "team/faq.txt" and "Priya" in top.text
+    for citation in updated.ask("Who waters the office plants?", top_k=5).citations:   # offsets stay exact
+        assert updated.documents[citation.doc].text[citation.start : citation.end] == citation.text
+
+
+@pytest.mark.slow
+def test_an_unchanged_corpus_is_neither_rebuilt_nor_reread(wiki, monkeypatch):
+    corpus, index, first = wiki
+    build = (index / POINTER).read_text()
+    import qa.corpus
+
+    skipped = {item.path for item in first.skipped}        # files without text are looked at again each time
+    real_load = qa.corpus._load
+
+    def no_reading(path, doc_id, *args, **kwargs):
+        if doc_id not in skipped:
+            raise AssertionError(f"unchanged file {doc_id} was read again")
+        return real_load(path, doc_id, *args, **kwargs)
+
+    monkeypatch.setattr(qa.corpus, "_load", no_reading)
+    again = Engine.load(corpus=corpus, index=index)
+    assert again.build_report is None and (index / POINTER).read_text() == build
+    assert again.ask("Who wrote the article?").answerable
+
+
+def test_a_documents_sentences_do_not_depend_on_the_other_documents(corpus_dir):
+    article = load_corpus(corpus_dir)[0]
+    others = load_corpus(WIKI)
+    alone = [(s.start, s.end) for s in split_document(article)]
+    assert alone == [(s.start, s.end) for s in split_document(article, first_id=1000)]
+    assert others  # the splitter is trained per document: nothing of the wiki reaches the article's splitter
+    assert any("U.S." in article.text[a:b] and not article.text[a:b].endswith("U.S.") for a, b in alone)
+
+
+@pytest.mark.slow
+def test_the_build_summary_names_skipped_files(tmp_path, cli_env):
+    import subprocess
+    import sys
+
+    corpus = tmp_path / "corpus"
+    shutil.copytree(WIKI, corpus)
+    (corpus / "broken.txt").write_bytes(b"\xff\xfe\x00 not utf-8 \xc3\x28")
+    done = subprocess.run([sys.executable, "-m", "qa", "index", "--corpus", str(corpus), "--index",
+                           str(tmp_path / "index")], env=cli_env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    assert "skipped broken.txt" in done.stdout and "embedded" in done.stdout
