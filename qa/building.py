@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import random
 import time
 from dataclasses import dataclass, field
 
@@ -10,8 +11,8 @@ import numpy as np
 from .chunking import Sentence, make_chunks, split_document
 from .config import ChunkSettings
 from .corpus import Document
-from .embedding import Embedder, IndexVectors
-from .index import FORMAT_VERSION, IndexData, make_faiss_index
+from .embedding import BASIS_SENTENCES, Embedder, IndexVectors, TokenBasis
+from .index import FORMAT_VERSION, CompactRows, IndexData, compact_rows, make_faiss_index
 from .lexical import BM25, terms
 from .structure import page_profiles
 
@@ -61,14 +62,19 @@ def _slice(vectors: IndexVectors, first: int, end: int) -> IndexVectors:
     """The rows of sentences ``first..end-1`` (offsets rebased to 0)."""
     t0, t1 = int(vectors.token_offsets[first]), int(vectors.token_offsets[end])
     w0, w1 = int(vectors.window_offsets[first]), int(vectors.window_offsets[end])
-    return IndexVectors(np.asarray(vectors.vectors[first:end]), np.asarray(vectors.tokens[t0:t1]),
+    return IndexVectors(np.asarray(vectors.vectors[first:end], dtype=np.float32), np.asarray(vectors.tokens[t0:t1]),
                         np.asarray(vectors.token_offsets[first : end + 1]) - t0,
-                        np.asarray(vectors.windows[w0:w1]), np.asarray(vectors.window_offsets[first : end + 1]) - w0)
+                        np.asarray(vectors.windows[w0:w1], dtype=np.float16),
+                        np.asarray(vectors.window_offsets[first : end + 1]) - w0)
 
 
-def _concat(parts: list[IndexVectors], dimension: int) -> IndexVectors:
+def _concat(parts: list[IndexVectors], dimension: int, basis: TokenBasis | None = None) -> IndexVectors:
+    """One :class:`IndexVectors` of ``parts`` in order (token rows compact in ``basis`` when given)."""
     if not parts:
-        return IndexVectors.empty(dimension)
+        empty = IndexVectors.empty(dimension)
+        if basis is not None:
+            empty.tokens = np.zeros((0, len(basis.components)), np.int8)
+        return empty
     def offsets(name):
         out, base = [np.zeros(1, np.int64)], 0
         for part in parts:
@@ -77,8 +83,9 @@ def _concat(parts: list[IndexVectors], dimension: int) -> IndexVectors:
             base += int(values[-1])
         return np.concatenate(out)
     return IndexVectors(np.concatenate([p.vectors for p in parts]).astype(np.float32),
-                        np.concatenate([p.tokens for p in parts]).astype(np.float16), offsets("token_offsets"),
-                        np.concatenate([p.windows for p in parts]).astype(np.float16), offsets("window_offsets"))
+                        np.concatenate([p.tokens for p in parts]), offsets("token_offsets"),
+                        np.concatenate([np.asarray(p.windows[:len(p.windows)], dtype=np.float16) for p in parts]),
+                        offsets("window_offsets"))
 
 
 def build(docs: list[Document], sources: dict, embedder: Embedder, chunking: ChunkSettings, build_key: dict,
@@ -106,26 +113,45 @@ def build(docs: list[Document], sources: dict, embedder: Embedder, chunking: Chu
     report = BuildReport(documents=len(docs))
     if previous is not None:
         report.removed_documents = len({s.doc for s in previous.sentences} - {d.id for d in docs})
-    sentences: list[Sentence] = []
-    pieces: list[tuple[str, object]] = []          # per document: ("old", (a, b)) or ("new", start row in `fresh`)
-    fresh: list[Sentence] = []
-    for doc in docs:
+    own_sentences: dict[str, list[Sentence]] = {}
+    for doc in docs:                 # reused documents keep their sentences; the others are split anew
         if doc.id in reuse:
             a, b = reuse[doc.id]
-            base = len(sentences) - a
-            sentences += [Sentence(s.id + base, s.doc, s.paragraph, s.index, s.start, s.end, s.text)
-                          for s in previous.sentences[a:b]]
-            pieces.append(("old", (a, b)))
+            own_sentences[doc.id] = previous.sentences[a:b]
         else:
-            own = split_document(doc, first_id=len(sentences))
-            sentences += own
+            own_sentences[doc.id] = split_document(doc)
+    total = sum(len(own) for own in own_sentences.values())
+    basis = previous.basis if reuse else None
+    if basis is not None and basis.sentences < min(BASIS_SENTENCES, total // 2):
+        # The token basis was fitted on a corpus too small to stand for this one: re-embed everything
+        # (the old corpus was under BASIS_SENTENCES sentences, so this costs little).
+        logger.info("the corpus outgrew its token basis (fitted on %d sentences); re-embedding all", basis.sentences)
+        basis, reuse = None, {}
+        own_sentences = {doc.id: split_document(doc) for doc in docs}
+    sentences: list[Sentence] = []
+    pieces: list[tuple[str, object]] = []          # per document: ("old", (a, b)) or ("new", (first, end) in `fresh`)
+    fresh: list[Sentence] = []
+    for doc in docs:
+        base = len(sentences)
+        own = [Sentence(base + i, s.doc, s.paragraph, s.index, s.start, s.end, s.text)
+               for i, s in enumerate(own_sentences[doc.id])]
+        sentences += own
+        if doc.id in reuse:
+            pieces.append(("old", reuse[doc.id]))
+        else:
             pieces.append(("new", (len(fresh), len(fresh) + len(own))))
             fresh += own
             report.embedded_documents += 1
     report.embedded_sentences = len(fresh)
-    embedded = _embed(embedder, [s.text for s in fresh], progress, report.embedded_documents, chunking.windows)
+    texts = [s.text for s in fresh]
+    if basis is None:
+        basis = _fit_basis(embedder, texts, chunking.windows)
+    embedded = _embed(embedder, texts, progress, report.embedded_documents, chunking.windows, basis)
     parts = [_slice(previous.vectors, *where) if kind == "old" else _slice(embedded, *where) for kind, where in pieces]
-    vectors = _concat(parts, embedder.dimension)
+    vectors = _concat(parts, embedder.dimension, basis)
+    # Served exactly as stored, so a fresh build answers as the same index loaded later does.
+    vectors.vectors = vectors.vectors.astype(np.float16).astype(np.float32)
+    vectors.windows = CompactRows(*compact_rows(vectors.windows))
     chunks = make_chunks(docs, sentences, chunking)
     bm25 = BM25.build([terms(s.text) for s in sentences])
     profiles = page_profiles(sentences, docs)
@@ -137,15 +163,24 @@ def build(docs: list[Document], sources: dict, embedder: Embedder, chunking: Chu
                                      "bios": len(p.bio), "conclusion": len(p.conclusion), "asked": len(p.asked)}
                              for p in profiles}}
     data = IndexData(build_key, list(docs), sentences, chunks, vectors, bm25, make_faiss_index(vectors.vectors),
-                     manifest, sources=dict(sources), profiles=profiles)
+                     manifest, sources=dict(sources), profiles=profiles, basis=basis)
     report.seconds = time.perf_counter() - started
     return data, report
 
 
-def _embed(embedder: Embedder, texts: list[str], progress: bool, documents: int, windows: str) -> IndexVectors:
-    """Embed ``texts`` in groups of :data:`EMBED_GROUP`, with a progress bar when asked."""
+def _fit_basis(embedder: Embedder, texts: list[str], windows: str) -> TokenBasis:
+    """A token basis fitted on a seeded sample of :data:`BASIS_SENTENCES` of ``texts`` (all, when fewer)."""
+    sample = texts if len(texts) <= BASIS_SENTENCES else random.Random(0).sample(texts, BASIS_SENTENCES)
+    tokens = embedder.encode_for_index(sample, "pooled").tokens if sample else np.zeros((1, embedder.dimension))
+    return TokenBasis.fit(tokens, sentences=len(sample))
+
+
+def _embed(embedder: Embedder, texts: list[str], progress: bool, documents: int, windows: str,
+           basis: TokenBasis) -> IndexVectors:
+    """Embed ``texts`` in groups of :data:`EMBED_GROUP` (token vectors compacted in ``basis`` as each group is
+    done, so memory stays bounded), with a progress bar when asked."""
     if not texts:
-        return IndexVectors.empty(embedder.dimension)
+        return _concat([], embedder.dimension, basis)
     bar = None
     if progress:
         from tqdm import tqdm
@@ -155,10 +190,12 @@ def _embed(embedder: Embedder, texts: list[str], progress: bool, documents: int,
     try:
         for first in range(0, len(texts), EMBED_GROUP):
             group = texts[first : first + EMBED_GROUP]
-            parts.append(embedder.encode_for_index(group, windows))
+            part = embedder.encode_for_index(group, windows)
+            part.tokens = basis.compact(part.tokens)
+            parts.append(part)
             if bar is not None:
                 bar.update(len(group))
     finally:
         if bar is not None:
             bar.close()
-    return _concat(parts, embedder.dimension)
+    return _concat(parts, embedder.dimension, basis)

@@ -139,6 +139,9 @@ class RetrievalSettings:
         follow: sentences after one of the article's questions that inherit its score. Defaults to 2.
         coverage_weight: weight of term coverage for short questions. Defaults to 0.2.
         coverage_terms: most content words of a question counted as short. Defaults to 3.
+        dense_candidates: sentences taken from FAISS per question (corpora over ``exact_max``). Defaults to 100.
+        lexical_candidates: sentences taken from BM25 per question. Defaults to 50.
+        exact_max: corpora up to this many sentences are scored whole, without candidates. Defaults to 500.
     """
 
     token_weight: float = 0.5
@@ -151,6 +154,9 @@ class RetrievalSettings:
     follow: int = 2
     coverage_weight: float = 0.2
     coverage_terms: int = 3
+    dense_candidates: int = 100
+    lexical_candidates: int = 50
+    exact_max: int = 500
 
 
 @dataclass(frozen=True)

@@ -8,9 +8,11 @@ Layout of the index folder::
     index/build-<id>/documents.json   each document's id, title, text (as extracted) and paragraph spans
     index/build-<id>/sentences.npy    per sentence: document number, paragraph, index, start, end
     index/build-<id>/chunks.npy       per chunk: first sentence, number of sentences
-    index/build-<id>/vectors.npy      each sentence's unit vector (float32)
-    index/build-<id>/tokens.npy       each sentence's unit token vectors (float16), token_offsets.npy says where
-    index/build-<id>/windows.npy      each sentence's token-window vectors (float16), window_offsets.npy says where
+    index/build-<id>/vectors.npy      each sentence's unit vector (float16; float32 in memory for FAISS)
+    index/build-<id>/tokens.npy       each sentence's token vectors in the corpus's token basis (int8, 96 numbers
+                                      each; token_basis.npy), token_offsets.npy says where
+    index/build-<id>/windows.npy      each sentence's word-window vectors (int8, window_scales.npy: each row's
+                                      scale), window_offsets.npy says where
     index/build-<id>/bm25.npz         the sparse BM25 term-by-sentence matrix and its vocabulary
     index/build-<id>/profiles.json    each document's page profile (deck, byline, bios, conclusion, questions)
     index/build-<id>/sentences.faiss  the HNSW graph, only for corpora above FLAT_MAX_SENTENCES
@@ -56,19 +58,19 @@ import numpy as np
 
 from .chunking import Chunk, Sentence
 from .corpus import Document, Span
-from .embedding import IndexVectors
+from .embedding import IndexVectors, TokenBasis
 from .lexical import BM25
 from .structure import ROLES, PageProfile
 
 logger = logging.getLogger(__name__)
 
 #: Bump when the files or the way they are derived from the corpus change.
-FORMAT_VERSION = 4
+FORMAT_VERSION = 5
 POINTER = "CURRENT"
 FILES = ("documents.json", "sentences.npy", "chunks.npy", "vectors.npy", "tokens.npy", "token_offsets.npy",
-         "windows.npy", "window_offsets.npy", "bm25.npz", "profiles.json")
+         "token_basis.npy", "windows.npy", "window_scales.npy", "window_offsets.npy", "bm25.npz", "profiles.json")
 #: The arrays loaded memory-mapped rather than read.
-MAPPED = ("vectors.npy", "tokens.npy", "token_offsets.npy", "windows.npy", "window_offsets.npy")
+MAPPED = ("vectors.npy", "tokens.npy", "token_offsets.npy", "windows.npy", "window_scales.npy", "window_offsets.npy")
 HNSW_FILE = "sentences.faiss"
 LOCK = ".lock"
 #: Longest wait for another process's write to finish before giving up (the build then stays in memory).
@@ -124,10 +126,13 @@ class IndexData:
     unsaved: str | None = None
     #: Each document's page parts, found at build time (:func:`qa.structure.page_profiles`).
     profiles: list[PageProfile] = dataclasses.field(default_factory=list)
+    #: The basis ``vectors.tokens`` are compacted in (None: full float token vectors, as made by hand in tests).
+    basis: TokenBasis | None = None
 
 
-def make_faiss_index(vectors: np.ndarray, flat_max: int = FLAT_MAX_SENTENCES):
-    """A FAISS inner-product index over ``vectors`` (shape ``(n, d)``): exact up to ``flat_max`` rows, HNSW above.
+def make_faiss_index(vectors: np.ndarray, flat_max: int | None = None):
+    """A FAISS inner-product index over ``vectors`` (shape ``(n, d)``): exact up to ``flat_max`` rows, HNSW
+    (over 8-bit copies of the vectors) above.
 
     Args:
         vectors: unit vectors, float32.
@@ -135,16 +140,42 @@ def make_faiss_index(vectors: np.ndarray, flat_max: int = FLAT_MAX_SENTENCES):
     """
     import faiss
 
+    flat_max = FLAT_MAX_SENTENCES if flat_max is None else flat_max
     vectors = np.ascontiguousarray(vectors, dtype=np.float32)
     if len(vectors) <= flat_max:
         index = faiss.IndexFlatIP(vectors.shape[1])
-    else:
-        index = faiss.IndexHNSWFlat(vectors.shape[1], HNSW_M, faiss.METRIC_INNER_PRODUCT)
+    else:   # 8-bit vectors in the graph: it only picks candidates, which are then scored exactly
+        index = faiss.IndexHNSWSQ(vectors.shape[1], faiss.ScalarQuantizer.QT_8bit, HNSW_M, faiss.METRIC_INNER_PRODUCT)
         index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
         index.hnsw.efSearch = HNSW_EF_SEARCH
+        index.train(vectors)
     if len(vectors):
         index.add(vectors)
     return index
+
+
+def compact_rows(rows) -> tuple[np.ndarray, np.ndarray]:
+    """``rows`` (unit vectors) as int8 and each row's float16 scale: ``rows[i] ~ int8[i] * scale[i]``."""
+    if isinstance(rows, CompactRows):
+        return np.asarray(rows.rows), np.asarray(rows.scales)
+    rows = np.asarray(rows, dtype=np.float32)
+    scales = np.maximum(np.abs(rows).max(axis=1), 1e-12) / 127 if len(rows) else np.zeros(0, np.float32)
+    scales = scales.astype(np.float16).astype(np.float32)
+    return np.clip(np.rint(rows / scales[:, None]), -127, 127).astype(np.int8), scales.astype(np.float16)
+
+
+class CompactRows:
+    """int8 rows with a scale each, read like a float32 array: ``compact[ids]`` gives float32 rows."""
+
+    def __init__(self, rows: np.ndarray, scales: np.ndarray) -> None:
+        self.rows, self.scales = rows, scales
+        self.shape = rows.shape
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __getitem__(self, key) -> np.ndarray:
+        return np.asarray(self.rows[key], dtype=np.float32) * np.asarray(self.scales[key], dtype=np.float32)[..., None]
 
 
 def _file_digest(path: Path) -> str:
@@ -233,6 +264,7 @@ def save_index(data: IndexData, index_dir: Path) -> Path:
             names = FILES + ((HNSW_FILE,) if (tmp / HNSW_FILE).exists() else ())
             manifest = {**data.manifest, "build_key": data.build_key, "versions": _versions(),
                         "documents": data.sources,
+                        "basis_sentences": data.basis.sentences if data.basis is not None else 0,
                         "files": {name: {"sha256": _file_digest(tmp / name), "bytes": (tmp / name).stat().st_size}
                                   for name in names}}
             _fsync_write(tmp / "manifest.json", json.dumps(manifest, indent=1).encode("utf-8"))
@@ -268,8 +300,12 @@ def _write_files(data: IndexData, folder: Path) -> None:
     _fsync_npy(folder / "chunks.npy", np.array(
         [(c.sentence_ids[0], len(c.sentence_ids)) for c in data.chunks], dtype=np.int64).reshape(-1, 2))
     v = data.vectors
-    for name, array in (("vectors.npy", v.vectors), ("tokens.npy", v.tokens), ("token_offsets.npy", v.token_offsets),
-                        ("windows.npy", v.windows), ("window_offsets.npy", v.window_offsets)):
+    basis = data.basis.to_array() if data.basis is not None else np.zeros((0, v.vectors.shape[1]), np.float32)
+    windows, scales = compact_rows(v.windows)
+    for name, array in (("vectors.npy", np.asarray(v.vectors, dtype=np.float16)), ("tokens.npy", v.tokens),
+                        ("token_offsets.npy", v.token_offsets), ("token_basis.npy", basis),
+                        ("windows.npy", windows), ("window_scales.npy", scales),
+                        ("window_offsets.npy", v.window_offsets)):
         _fsync_npy(folder / name, array)
     with open(folder / "bm25.npz", "wb") as handle:
         np.savez(handle, **data.bm25.to_arrays())
@@ -439,6 +475,8 @@ def _parse_build(build: Path, build_key: dict, raw: dict) -> IndexData:
         with np.load(io.BytesIO(raw["bm25.npz"]), allow_pickle=False) as arrays:
             bm25 = BM25.from_arrays({key: arrays[key] for key in arrays.files})
         profiles = [PageProfile.from_dict(p) for p in json.loads(raw["profiles.json"].decode("utf-8"))]
+        basis_array = np.load(io.BytesIO(raw["token_basis.npy"]), allow_pickle=False)
+        basis = TokenBasis.from_array(basis_array, manifest.get("basis_sentences", 0)) if len(basis_array) else None
         sentences = [Sentence(i, docs[d].id, int(p), int(x), int(a), int(b), docs[d].text[a:b])
                      for i, (d, p, x, a, b) in enumerate(table.tolist())]
         texts = {doc.id: doc.text for doc in docs}
@@ -448,12 +486,13 @@ def _parse_build(build: Path, build_key: dict, raw: dict) -> IndexData:
             chunks.append(Chunk(i, head.doc, head.paragraph, head.start, tail.end,
                                 texts[head.doc][head.start : tail.end], tuple(range(first, first + count))))
         vectors = IndexVectors(mapped["vectors.npy"], mapped["tokens.npy"], np.asarray(mapped["token_offsets.npy"]),
-                               mapped["windows.npy"], np.asarray(mapped["window_offsets.npy"]))
+                               CompactRows(mapped["windows.npy"], mapped["window_scales.npy"]),
+                               np.asarray(mapped["window_offsets.npy"]))
         if HNSW_FILE in raw:
             faiss_index = faiss.deserialize_index(np.frombuffer(raw[HNSW_FILE], dtype=np.uint8))
             faiss_index.hnsw.efSearch = HNSW_EF_SEARCH
         else:
-            faiss_index = make_faiss_index(np.asarray(vectors.vectors))
+            faiss_index = make_faiss_index(np.asarray(vectors.vectors, dtype=np.float32))
     except Exception as exc:  # faiss raises RuntimeError, numpy ValueError, json ValueError, IndexError...
         raise IndexCorrupt(f"index in {build} cannot be read ({type(exc).__name__})") from exc
     n = len(sentences)
@@ -463,8 +502,10 @@ def _parse_build(build: Path, build_key: dict, raw: dict) -> IndexData:
         raise IndexCorrupt(f"index in {build} is inconsistent (vector and table sizes differ)")
     if any(i >= n for p in profiles for role in ROLES for i in getattr(p, role)):
         raise IndexCorrupt(f"index in {build} is inconsistent (a page profile names a missing sentence)")
+    if basis is not None and len(vectors.tokens) and vectors.tokens.shape[1] != len(basis.components):
+        raise IndexCorrupt(f"index in {build} is inconsistent (token vectors and token basis differ)")
     return IndexData(build_key, docs, sentences, chunks, vectors, bm25, faiss_index, manifest,
-                     sources=sources, profiles=profiles)
+                     sources=sources, profiles=profiles, basis=basis)
 
 
 def describe_change(old: dict | None, new: dict) -> str:

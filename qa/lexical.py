@@ -123,7 +123,7 @@ class BM25:
         terms_by_row = sorted(self.vocab, key=self.vocab.get)
         return {"data": self.matrix.data, "indices": self.matrix.indices, "indptr": self.matrix.indptr,
                 "shape": np.array(self.matrix.shape, dtype=np.int64),
-                "terms": np.array(terms_by_row, dtype=str), "idf": np.array(
+                "terms": np.frombuffer("\n".join(terms_by_row).encode("utf-8"), dtype=np.uint8), "idf": np.array(
                     [self.idf[t] for t in terms_by_row], dtype=np.float32)}
 
     @classmethod
@@ -133,7 +133,8 @@ class BM25:
 
         shape = tuple(int(x) for x in arrays["shape"])
         matrix = sparse.csr_matrix((arrays["data"], arrays["indices"], arrays["indptr"]), shape=shape)
-        return cls(matrix, {str(t): i for i, t in enumerate(arrays["terms"])}, np.asarray(arrays["idf"]))
+        words = bytes(np.asarray(arrays["terms"], dtype=np.uint8)).decode("utf-8").split("\n") if shape[0] else []
+        return cls(matrix, {word: i for i, word in enumerate(words)}, np.asarray(arrays["idf"]))
 
     def _rows(self, query) -> list[int]:
         return [self.vocab[t] for t in query if t in self.vocab]

@@ -156,8 +156,12 @@ class Retriever:
         self._window_offsets = np.asarray(vectors.window_offsets, dtype=np.int64)
         # Small indexes are held as float32 in memory (no conversion per query); large ones stay mapped.
         small = lambda array: array.shape[0] * array.shape[1] * 4 <= IN_MEMORY_BYTES   # noqa: E731
-        self._tokens = np.asarray(vectors.tokens, dtype=np.float32) if small(vectors.tokens) else vectors.tokens
-        self._windows = np.asarray(vectors.windows, dtype=np.float32) if small(vectors.windows) else vectors.windows
+        self._basis = data.basis
+        self._token_scale = 1.0 / 127 if data.basis is not None else 1.0     # int8 rows of unit vectors
+        self._tokens = (np.asarray(vectors.tokens, dtype=np.float32) * self._token_scale if small(vectors.tokens)
+                        else None)
+        self._windows = vectors.windows[: len(vectors.windows)] if small(vectors.windows) else vectors.windows
+        self._windows = np.asarray(self._windows, dtype=np.float32) if small(vectors.windows) else self._windows
         # Chunks as (first sentence, count); every chunk is consecutive sentences of one paragraph.
         firsts = np.array([c.sentence_ids[0] for c in data.chunks], dtype=np.int64)
         counts = np.array([len(c.sentence_ids) for c in data.chunks], dtype=np.int64)
@@ -308,8 +312,13 @@ class Retriever:
         q_lengths = np.array([len(q.tokens) for q in queries])
         if not len(rows) or not q_lengths.sum():
             return out
-        tokens = np.asarray(self._tokens[rows], dtype=np.float32)
+        if self._tokens is not None:
+            tokens = self._tokens[rows]
+        else:
+            tokens = np.asarray(self.data.vectors.tokens[rows], dtype=np.float32) * self._token_scale
         stacked = np.concatenate([np.asarray(q.tokens, dtype=np.float32) for q in queries if len(q.tokens)])
+        if self._basis is not None:
+            stacked = self._basis.reduce(stacked)
         starts = np.concatenate([[0], np.cumsum(lengths[has])[:-1]])
         best = np.maximum.reduceat(stacked @ tokens.T, starts, axis=1)          # (query tokens, sentences with tokens)
         q_starts = np.concatenate([[0], np.cumsum(q_lengths[q_lengths > 0])[:-1]])

@@ -110,3 +110,21 @@ def test_the_build_summary_names_skipped_files(tmp_path, cli_env):
                            str(tmp_path / "index")], env=cli_env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr
     assert "skipped broken.txt" in done.stdout and "embedded" in done.stdout
+
+
+@pytest.mark.slow
+def test_above_the_flat_limit_the_index_is_hnsw_saved_and_loaded(tmp_path, corpus_dir, monkeypatch):
+    import qa.index
+
+    from qa.config import RetrievalSettings, Settings
+
+    monkeypatch.setattr(qa.index, "FLAT_MAX_SENTENCES", 10)      # the article has more: HNSW
+    settings = Settings(retrieval=RetrievalSettings(exact_max=5, dense_candidates=8, lexical_candidates=4))
+    built = Engine.load(corpus=corpus_dir, index=tmp_path / "index", settings=settings)
+    build = tmp_path / "index" / (tmp_path / "index" / POINTER).read_text()
+    assert (build / qa.index.HNSW_FILE).is_file() and not isinstance(built.data.faiss_index, __import__("faiss").IndexFlat)
+    loaded = Engine.load(corpus=corpus_dir, index=tmp_path / "index", settings=settings)
+    assert loaded.build_report is None and loaded.data.faiss_index.ntotal == len(loaded.data.sentences)
+    for engine in (built, loaded):
+        answer = engine.ask("What did the 2015 agreement bar?")
+        assert answer.answerable and "cyber" in answer.answer
