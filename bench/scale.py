@@ -138,13 +138,15 @@ RESULT = {"load_seconds": round(load_seconds, 2), "ask_p50_ms": round(1000 * sta
 
 
 def change_one_page(corpus: Path) -> str:
-    """Append a paragraph to one page in the middle of the corpus (by path); return its path."""
+    """Add a sentence to the first paragraph of one page in the middle of the corpus (by path); return its path."""
     pages = sorted(p for p in corpus.rglob("*") if p.is_file() and p.suffix in (".html", ".htm", ".txt", ".md"))
     page = pages[len(pages) // 2]
     text = page.read_text(encoding="utf-8", errors="replace")
-    addition = "<p>This paragraph was added by the scale benchmark to change one page.</p>"
-    page.write_text(text.replace("</body>", addition + "</body>") if "</body>" in text else text + "\n\n" + addition,
-                    encoding="utf-8")
+    addition = " This sentence was added by the scale benchmark to change one page."
+    marker = "</p>" if page.suffix in (".html", ".htm") else "\n\n"
+    start = max(text.find('role="main"'), 0)               # a paragraph of the main text, not the navigation
+    at = text.find(marker, start)
+    page.write_text(text[:at] + addition + text[at:] if at >= 0 else text + addition, encoding="utf-8")
     return str(page.relative_to(corpus))
 
 

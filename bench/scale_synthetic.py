@@ -43,7 +43,7 @@ def synthetic_data(docs, sentences, dim: int, tokenizer, rng):
     from qa.building import _concat
     from qa.chunking import make_chunks
     from qa.config import ChunkSettings
-    from qa.embedding import IndexVectors, word_windows
+    from qa.embedding import BASIS_SENTENCES, IndexVectors, TokenBasis, word_windows
     from qa.index import IndexData, make_faiss_index
     from qa.lexical import BM25, terms
     from qa.structure import page_profiles
@@ -52,20 +52,21 @@ def synthetic_data(docs, sentences, dim: int, tokenizer, rng):
         m = rng.standard_normal((n, dim), dtype=np.float32)
         return (m / np.linalg.norm(m, axis=1, keepdims=True)).astype(dtype)
 
+    basis = TokenBasis.fit(unit(2000, np.float32), sentences=BASIS_SENTENCES)
     token_counts = [len(ids) for ids in tokenizer([s.text for s in sentences], truncation=True, max_length=256)["input_ids"]]
     window_counts = [len(word_windows(s.text)) for s in sentences]
     parts = []
     for first in range(0, len(sentences), 20000):
         tc, wc = token_counts[first : first + 20000], window_counts[first : first + 20000]
-        parts.append(IndexVectors(unit(len(tc), np.float32), unit(sum(tc), np.float16),
+        parts.append(IndexVectors(unit(len(tc), np.float32), basis.compact(unit(sum(tc), np.float32)),
                                   np.concatenate([[0], np.cumsum(tc)]).astype(np.int64),
                                   unit(sum(wc), np.float16), np.concatenate([[0], np.cumsum(wc)]).astype(np.int64)))
-    vectors = _concat(parts, dim)
+    vectors = _concat(parts, dim, basis)
     chunks = make_chunks(docs, sentences, ChunkSettings())
     return IndexData({"synthetic": True}, docs, sentences, chunks, vectors, BM25.build([terms(s.text) for s in sentences]),
                      make_faiss_index(vectors.vectors), {"synthetic": True},
                      sources={d.id: {"path": d.id, "size": 0, "mtime_ns": 0, "sha256": "0"} for d in docs},
-                     profiles=page_profiles(sentences, docs))
+                     profiles=page_profiles(sentences, docs), basis=basis)
 
 
 def main() -> int:

@@ -1,6 +1,8 @@
 """Answer composition: the one Answer/Citation shape, picking answer sentences, and deciding "not in the article"."""
 from __future__ import annotations
 
+import math
+
 import re
 from dataclasses import dataclass, field, fields, is_dataclass, replace
 
@@ -213,12 +215,24 @@ class Composer:
         whole_match_terms: a best sentence holding every content word of a question of at least this
             many content words answers it whatever the similarity (a short question's embedding is a
             poor match for a long sentence: "What could be a palatable step?" scores 0.24). Defaults to 2.
+        similarity_per_decade: ``min_similarity`` rises by this much for each tenfold growth of the corpus
+            past 1,000 sentences: among more sentences, an unrelated one comes closer by chance (at 104,000
+            Python documentation sentences, off-topic questions' best similarity had a median of 0.43).
+            Defaults to 0.05 (0.50 at 100,000 sentences).
+        corpus_sentences: the number of sentences in the corpus. Defaults to 0 (a small corpus).
     """
 
     min_similarity: float = 0.4
     name_similarity: float = 0.7
     pair_margin: float = 0.05
     whole_match_terms: int = 2
+    similarity_per_decade: float = 0.05
+    corpus_sentences: int = 0
+
+    @property
+    def similarity_bar(self) -> float:
+        """``min_similarity`` for this corpus's size (see ``similarity_per_decade``)."""
+        return self.min_similarity + self.similarity_per_decade * max(0.0, math.log10(max(self.corpus_sentences, 1) / 1000))
 
     def compose(self, info: QuestionInfo, hits: list[Hit], passages: Passages, top_k: int | None = None,
                 id: str | None = None) -> Answer:
@@ -307,9 +321,10 @@ class Composer:
                 return False
             return True
         whole = hit.asked_terms >= self.whole_match_terms and hit.matched == hit.asked_terms
-        if hit.dense >= self.min_similarity or whole:
+        if hit.dense >= self.similarity_bar or whole:
             return True
-        logger.debug("abstain: best similarity %.3f is below min_similarity %.2f and the best sentence holds "
-                     "%d of the question's %d content words", hit.dense, self.min_similarity, hit.matched,
+        logger.debug("abstain: best similarity %.3f is below min_similarity %.2f (for %d sentences) and the best "
+                     "sentence holds %d of the question's %d content words", hit.dense, self.similarity_bar,
+                     self.corpus_sentences, hit.matched,
                      hit.asked_terms)
         return False

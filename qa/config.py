@@ -169,12 +169,15 @@ class AnswerSettings:
         pair_margin: how close the second sentence must score to join the answer. Defaults to 0.05.
         whole_match_terms: content words a fully matched question needs to answer at any similarity.
             Defaults to 2.
+        similarity_per_decade: ``min_similarity`` rises by this much per tenfold growth of the corpus past
+            1,000 sentences. Defaults to 0.05.
     """
 
     min_similarity: float = 0.4
     name_similarity: float = 0.7
     pair_margin: float = 0.05
     whole_match_terms: int = 2
+    similarity_per_decade: float = 0.05
 
 
 @dataclass(frozen=True)

@@ -66,7 +66,8 @@ class Engine:
         self.docs = docs
         self.data = data
         self.embedder = embedder
-        self.composer = composer or Composer(**dataclasses.asdict(self.settings.answer))
+        self.composer = composer or Composer(**dataclasses.asdict(self.settings.answer),
+                                             corpus_sentences=len(data.sentences))
         self.retriever = retriever or Retriever(data, **dataclasses.asdict(self.settings.retrieval))
         self.corpus_dir = corpus_dir
         self.index_dir = index_dir

@@ -168,3 +168,13 @@ def test_a_year_or_a_name_is_not_a_quantity(text, has_count):
 def test_agent_nouns_meet_their_verbs():
     assert terms("hackers hacking leaders leading") == ["hack", "hack", "lead", "lead"]
     assert terms("water power") == ["water", "power"]   # short stems are left alone
+
+
+def test_the_similarity_bar_rises_with_the_corpus_size(engine):
+    from qa.answer import Composer
+
+    assert engine.composer.corpus_sentences == len(engine.data.sentences)
+    assert engine.composer.similarity_bar == engine.composer.min_similarity      # the article: under 1,000
+    assert Composer(corpus_sentences=1_000).similarity_bar == 0.4
+    assert abs(Composer(corpus_sentences=100_000).similarity_bar - 0.5) < 1e-9
+    assert abs(Composer(corpus_sentences=10_000, similarity_per_decade=0.1).similarity_bar - 0.5) < 1e-9
