@@ -144,9 +144,18 @@ def build(docs: list[Document], sources: dict, embedder: Embedder, chunking: Chu
             report.embedded_documents += 1
     report.embedded_sentences = len(fresh)
     texts = [s.text for s in fresh]
-    if basis is None:
-        basis = _fit_basis(embedder, texts, chunking.windows)
-    embedded = _embed(embedder, texts, progress, report.embedded_documents, chunking.windows, basis)
+    if basis is None and len(texts) <= BASIS_SENTENCES:   # a small corpus: fit on its own tokens, one pass
+        embedded = embedder.encode_for_index(texts, chunking.windows) if texts else None
+        basis = TokenBasis.fit(embedded.tokens if texts else np.zeros((1, embedder.dimension), np.float32),
+                               sentences=len(texts))
+        if embedded is None:
+            embedded = _concat([], embedder.dimension, basis)
+        else:
+            embedded.tokens = basis.compact(embedded.tokens)
+    else:
+        if basis is None:
+            basis = _fit_basis(embedder, texts, chunking.windows)
+        embedded = _embed(embedder, texts, progress, report.embedded_documents, chunking.windows, basis)
     parts = [_slice(previous.vectors, *where) if kind == "old" else _slice(embedded, *where) for kind, where in pieces]
     vectors = _concat(parts, embedder.dimension, basis)
     # Served exactly as stored, so a fresh build answers as the same index loaded later does.
