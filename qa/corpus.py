@@ -352,31 +352,10 @@ def load_corpus(corpus_dir: Path, skipped: list[SkippedFile] | None = None,
     Raises:
         CorpusError: the folder is missing, holds no document file, or no file in it is usable.
     """
-    _check_folder(corpus_dir)
-    found, missed = _scan(corpus_dir)
-    if not found and not missed:
-        raise _no_files(corpus_dir)
-    docs = []
-    for doc_id, path in found:
-        try:
-            doc, empty = _load(path, doc_id, max_bytes)
-        except _Unusable as exc:
-            missed.append(SkippedFile(doc_id, str(exc)))
-            continue
-        if empty:
-            missed.append(SkippedFile(doc_id, empty))
-        else:
-            docs.append(doc)
-    for item in missed:
-        logger.warning("skipping %s: %s", item.path, item.reason)
+    docs, _, missed = read_corpus(corpus_dir, max_bytes=max_bytes)
     if skipped is not None:
-        skipped.extend(sorted(missed, key=lambda item: item.path))
-    if not docs:
-        reasons = "; ".join(f"{item.path}: {item.reason}" for item in missed[:5])
-        more = f" (and {len(missed) - 5} more)" if len(missed) > 5 else ""
-        raise CorpusError(f"corpus folder {corpus_dir} has no document with text: {reasons}{more}")
+        skipped.extend(missed)
     return docs
-
 
 def document_hash(doc: Document) -> str:
     """SHA-256 over a document's id and text: changes when that document does (incremental builds)."""
