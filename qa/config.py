@@ -142,6 +142,8 @@ class RetrievalSettings:
         dense_candidates: sentences taken from FAISS per question (corpora over ``exact_max``). Defaults to 100.
         lexical_candidates: sentences taken from BM25 per question. Defaults to 50.
         exact_max: corpora up to this many sentences are scored whole, without candidates. Defaults to 500.
+        continuity_boost: added to the sentences of the document a follow-up continues (the document of the
+            best answer to the question it leans on), in a corpus of several documents. Defaults to 0.1.
     """
 
     token_weight: float = 0.5
@@ -157,6 +159,7 @@ class RetrievalSettings:
     dense_candidates: int = 100
     lexical_candidates: int = 50
     exact_max: int = 500
+    continuity_boost: float = 0.1
 
 
 @dataclass(frozen=True)

@@ -194,6 +194,30 @@ class Engine:
                    for info, c, doc in zip(infos, chosen, docs)]
         return infos, queries
 
+    def _continue_documents(self, infos: list[QuestionInfo], queries: list[Query],
+                            histories: list[list[str]]) -> list[Query]:
+        """``queries`` kept to the conversation's document, for unscoped questions with a history in a corpus of
+        several documents: the document of the best answer to the previous question. A follow-up ("and why?",
+        ``info.context``) is scoped to it; another question only prefers it (``Query.prefer``)."""
+        rows, earlier = [], []
+        for row, (query, history) in enumerate(zip(queries, histories)):
+            if history and not query.scope and len(self.documents) > 1:
+                try:
+                    earlier.append(self.analyze(history[-1], list(history[:-1])))
+                    rows.append(row)
+                except QuestionError:      # an empty earlier question: nothing to continue
+                    continue
+        if not rows:
+            return queries
+        best = self.retriever.search(self._embed(earlier)[1], 1)
+        queries = list(queries)
+        for row, hits in zip(rows, best):
+            if hits:
+                doc = self.data.sentences[hits[0].best_sentence].doc
+                keep = {"doc": (doc,)} if infos[row].context else {"prefer": doc}
+                queries[row] = dataclasses.replace(queries[row], **keep)
+        return queries
+
     def make_query(self, question: str, history: list[str] | None = None) -> Query:
         """The retrieval :class:`~qa.retrieval.Query` for one question (embeds it)."""
         return self._embed([self.analyze(question, history)])[1][0]
@@ -243,7 +267,7 @@ class Engine:
         """
         scope = self.scope(doc)
         info = self.analyze(question, history)   # raises for an empty question
-        return self._answer([info], top_k, [id], [scope])[0]
+        return self._answer([info], top_k, [id], [scope], [history or []])[0]
 
     def ask_many(self, questions: list[str], histories: list[list[str]] | None = None,
                  top_k: int | None = None, ids: list[str] | None = None,
@@ -283,12 +307,14 @@ class Engine:
                 scopes.append(scope)
             except QuestionError as exc:
                 results[position] = QuestionFailure(ids[position], question, exc.reason)
-        for position, answer in zip(positions, self._answer(infos, top_k, [ids[p] for p in positions], scopes)):
+        for position, answer in zip(positions, self._answer(infos, top_k, [ids[p] for p in positions], scopes,
+                                                            [histories[p] or [] for p in positions])):
             results[position] = answer
         return results
 
     def _answer(self, infos: list[QuestionInfo], top_k: int | None, ids: list[str | None],
-                docs: list[tuple[str, ...] | None] | None = None) -> list[Answer]:
+                docs: list[tuple[str, ...] | None] | None = None,
+                histories: list[list[str]] | None = None) -> list[Answer]:
         """analyze -> embed -> retrieve -> compose, for questions already analysed."""
         started = time.perf_counter()
         top_k = self.settings.top_k if top_k is None else top_k
@@ -297,9 +323,14 @@ class Engine:
         if not infos:
             return []
         infos, queries = self._embed(infos, docs)
+        queries = self._continue_documents(infos, queries, histories or [[] for _ in infos])
         hit_lists = self.retriever.search(queries, max(top_k, 3))
-        answers = [self.composer.compose(info, hits, self.passages, top_k=top_k, id=id)
-                   for info, hits, id in zip(infos, hit_lists, ids)]
+        # The similarity bar rises with the sentences searched: a scoped question searched its documents only.
+        composers = [self.composer if not query.scope else
+                     dataclasses.replace(self.composer, corpus_sentences=self.retriever.scope_size(query.scope))
+                     for query in queries]
+        answers = [composer.compose(info, hits, self.passages, top_k=top_k, id=id)
+                   for composer, info, hits, id in zip(composers, infos, hit_lists, ids)]
         elapsed = round((time.perf_counter() - started) * 1000 / len(answers), 2)
         for answer in answers:
             answer.latency_ms = elapsed

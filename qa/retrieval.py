@@ -13,6 +13,9 @@ logger = logging.getLogger(__name__)
 
 #: Token and window vectors up to this size (as float32) are held in memory; larger ones stay memory-mapped.
 IN_MEMORY_BYTES = 64 * 2**20
+#: A page part that at most this many documents have (a byline, authors' bios) is a candidate in all of them
+#: for a question about it ("who wrote this?"); a commoner part (a deck) only in the best hits' documents.
+RARE_ROLE_DOCS = 20
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,7 @@ class Query:
     topics: frozenset[str] = frozenset()
     asks: str | None = None
     doc: str | tuple[str, ...] | None = None
+    prefer: str | None = None
 
     @property
     def scope(self) -> tuple[str, ...]:
@@ -126,6 +130,8 @@ class Retriever:
         dense_candidates: sentences taken from FAISS per question. Defaults to 100.
         lexical_candidates: sentences taken from BM25 per question. Defaults to 50.
         exact_max: corpora up to this many sentences are scored whole. Defaults to 500.
+        continuity_boost: added to the sentences of the document a follow-up continues (``Query.prefer``).
+            Defaults to 0.1.
     """
 
     def __init__(self, data: IndexData, token_weight: float = 0.5, lexical_weight: float = 0.05,
@@ -133,8 +139,9 @@ class Retriever:
                  deck_penalty: float = 0.06, disclaimer_penalty: float = 0.1,
                  follow: int = 2, coverage_weight: float = 0.2, coverage_terms: int = 3,
                  topic_rules: dict[str, TopicRule] | None = None, dense_candidates: int = 100,
-                 lexical_candidates: int = 50, exact_max: int = 500) -> None:
+                 lexical_candidates: int = 50, exact_max: int = 500, continuity_boost: float = 0.1) -> None:
         self.data = data
+        self.continuity_boost = continuity_boost
         self.coverage_terms = coverage_terms
         self.coverage_weight = coverage_weight
         self.token_weight = token_weight
@@ -193,6 +200,7 @@ class Retriever:
         self._doc_end = np.searchsorted(self._sentence_doc, np.arange(len(self._doc_names)), side="right")
         self._disclaimers = self.roles["byline"] * (1.0 - self.roles["bio"])
         self._role_ids = {role: np.flatnonzero(mask) for role, mask in self.roles.items()}
+        self._role_docs = {role: np.unique(self._sentence_doc[where]) for role, where in self._role_ids.items()}
         # A question the article asks is answered by what follows it: the next
         # ``follow`` sentences of the same document, outside the byline.
         sentences = data.sentences
@@ -218,6 +226,11 @@ class Retriever:
             parts.append(np.arange(self._doc_start[number], self._doc_end[number]))
         return np.unique(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
 
+    def scope_size(self, scope: tuple[str, ...]) -> int:
+        """How many sentences a question scoped to ``scope`` searches (all when empty)."""
+        return int(sum(self._doc_end[self._doc_numbers[d]] - self._doc_start[self._doc_numbers[d]]
+                       for d in set(scope))) if scope else self.size
+
     def _nearest(self, vectors: np.ndarray, k: int) -> np.ndarray:
         """Ids of the ``k`` sentences nearest each of ``vectors`` by FAISS: shape ``(len(vectors), <=k)``."""
         index = self.data.faiss_index
@@ -242,9 +255,13 @@ class Retriever:
             nearest = self._nearest(np.stack([queries[r].vector for r in unscoped]), self.dense_candidates)
             picked.append(nearest[nearest >= 0].ravel())
             for row, ids in zip(unscoped, nearest):
-                if queries[row].topics & self.topic_rules.keys():   # the page parts of the best hits' documents
+                asked = queries[row].topics & self.topic_rules.keys()
+                if asked:   # the page parts of the best hits' documents, and of the few pages having the part asked
                     for number in np.unique(self._sentence_doc[ids[ids >= 0][:3]]):
                         picked.append(self._doc_roles(int(number)))
+                    for role in {self.topic_rules[topic].role for topic in asked}:
+                        if len(self._role_docs[role]) <= RARE_ROLE_DOCS:
+                            picked.append(self._role_ids[role])
         for row, scope in enumerate(scoped):
             if scope:
                 ids = self._scope_ids(scope)
@@ -286,11 +303,13 @@ class Retriever:
     # -- stage 2 ------------------------------------------------------------------------------
 
     def lexical_scores(self, query: Query) -> np.ndarray:
-        """BM25 share of every sentence for ``query``: shape ``(n_sentences,)``, values 0..1."""
+        """BM25 share of every sentence for ``query``: shape ``(n_sentences,)``, values 0..1 (the best
+        sentence of the query's scope scores 1)."""
         raw = self.bm25.scores(query.terms)
         if query.context_terms:
             raw = raw + self.context_weight * self.bm25.scores(query.context_terms)
-        best = float(raw.max()) if raw.size else 0.0
+        within = raw[self._scope_ids(query.scope)] if query.scope else raw
+        best = float(within.max()) if within.size else 0.0
         return raw / best if best > 0 else raw
 
     @staticmethod
@@ -350,8 +369,18 @@ class Retriever:
         return np.array([self.dense_scores(v[None, :], ids[ids >= 0]).max() for v, ids in zip(vectors, nearest)])
 
     def _focus(self, queries: list[Query], fused: np.ndarray, ids: np.ndarray) -> np.ndarray:
-        """The document in focus per row, as a number: the query's (first) ``doc``, else its best sentence's."""
+        """The document in focus per row, as a number: the query's (first) ``doc``, else its best sentence's (for a
+        question about a page part, such as "who wrote this?", the best sentence's among pages having that part)."""
         focus = self._sentence_doc[ids[fused.argmax(axis=1)]].copy()
+        doc_of = self._sentence_doc[ids]
+        for row, query in enumerate(queries):
+            asked = query.topics & self.topic_rules.keys()
+            if asked and not query.scope:
+                having = np.zeros(len(ids), dtype=bool)
+                for role in {self.topic_rules[topic].role for topic in asked}:
+                    having |= np.isin(doc_of, self._role_docs[role])
+                if having.any():
+                    focus[row] = doc_of[np.flatnonzero(having)[int(fused[row, having].argmax())]]
         for row, query in enumerate(queries):
             if query.scope:
                 in_scope = [self._doc_numbers[d] for d in query.scope]
@@ -453,6 +482,9 @@ class Retriever:
         if self.coverage_weight and short:
             fused[short] += self.coverage_weight * np.stack([self.bm25.coverage(queries[row].terms)[ids]
                                                              for row in short])
+        for row, q in enumerate(queries):      # a follow-up stays with the document of the question it continues
+            if q.prefer is not None and q.prefer in self._doc_numbers and len(ids):
+                fused[row] += self.continuity_boost * (self._sentence_doc[ids] == self._doc_numbers[q.prefer])
         for row, q in enumerate(queries):      # a scoped query scores nothing outside its documents
             if q.scope and len(ids):
                 outside = ~np.isin(self._sentence_doc[ids], [self._doc_numbers[d] for d in q.scope])

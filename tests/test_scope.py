@@ -6,6 +6,7 @@ corpus makes of a file name (a stem today, a relative path with its suffix tomor
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 import subprocess
@@ -84,6 +85,51 @@ def test_this_article_means_the_scoped_document(wiki, ids, name, author):
 def test_of_several_scoped_documents_the_best_match_is_this_article(wiki, ids):
     answer = wiki.ask("Who wrote this page about the release freeze?", doc=[ids["reef"], ids["handbook"]])
     assert answer.answerable and "Priya Nair" in answer.answer and cited_docs(answer) == {ids["handbook"]}
+
+
+@pytest.mark.parametrize("name, earlier, author", [
+    ("reef", "Why are the reefs off Palawan recovering?", "Maria Santos"),
+    ("handbook", "When is the freeze announced?", "Priya Nair"),
+    ("article", "What did the 2015 agreement bar?", "Adam Greer")])
+def test_a_follow_up_stays_with_the_document_of_the_previous_answer(wiki, ids, name, earlier, author):
+    answer = wiki.ask("and who wrote it?", history=[earlier])
+    assert answer.answerable and author in answer.answer and cited_docs(answer) == {ids[name]}
+
+
+def test_a_follow_up_is_not_answered_from_another_document(wiki, ids):
+    # Unscoped, "the greatest threat" is the coral reef story's words; the conversation is about the handbook.
+    answer = wiki.ask("and what is the greatest threat?", history=["When is the freeze announced?"])
+    assert answer.citations and cited_docs(answer) == {ids["handbook"]}
+    fresh = wiki.ask("and what is the greatest threat?")
+    assert ids["reef"] in cited_docs(fresh)
+
+
+def test_a_scoped_question_is_measured_against_its_own_documents(wiki, ids):
+    sizes = {name: sum(s.doc == ids[name] for s in wiki.data.sentences) for name in ids}
+    assert wiki.retriever.scope_size((ids["reef"],)) == sizes["reef"] < len(wiki.data.sentences)
+    assert wiki.retriever.scope_size((ids["reef"], ids["handbook"])) == sizes["reef"] + sizes["handbook"]
+    assert wiki.retriever.scope_size(()) == len(wiki.data.sentences)
+    # BM25 shares are relative to the best sentence the question can be answered from, not the whole corpus's
+    query = wiki.make_query("cyber theft agreement ban")
+    scoped = dataclasses.replace(query, doc=ids["reef"])
+    inside = wiki.retriever._scope_ids(scoped.scope)
+    assert wiki.retriever.lexical_scores(scoped)[inside].max() == pytest.approx(1.0)
+    assert wiki.retriever.lexical_scores(query)[inside].max() < 1.0
+
+
+def test_a_question_about_a_page_part_looks_at_the_pages_that_have_it(tmp_path):
+    """"Who wrote this?" over a wiki where one page has its authors' bios and another talks about writing."""
+    from qa import Engine
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    shutil.copy(DATA / "team-handbook.md", corpus)
+    (corpus / "style.txt").write_text(
+        "Writing Style\n\nWho wrote this page does not matter: anyone may edit what was written here.\n\n"
+        "Write short sentences. Prefer plain words to jargon.\n", encoding="utf-8")
+    engine = Engine.load(corpus=corpus, index=tmp_path / "index")
+    answer = engine.ask("Who wrote this?")
+    assert answer.answerable and "Priya Nair" in answer.answer
 
 
 def test_citations_carry_doc_and_title(wiki):
