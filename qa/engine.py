@@ -11,6 +11,7 @@ from pathlib import Path
 from .abbreviations import Abbreviations
 from .analysis import QuestionInfo, QuestionReader
 from .answer import Answer, Composer, Passages
+from .specifics import specific_words
 from .building import BuildReport, build
 from .chunking import splitter_kind
 from .config import ChunkSettings, Settings
@@ -218,6 +219,20 @@ class Engine:
                 queries[row] = dataclasses.replace(queries[row], **keep)
         return queries
 
+    def _names_on_page(self, info: QuestionInfo, hits: list) -> QuestionInfo:
+        """``info`` with the specific words (names, numbers: :func:`qa.specifics.specific_words`) the user typed
+        that the best hit's document never uses added to its unknown names, in a corpus of several documents:
+        a wiki mentions "GDP" somewhere, but a page that never does cannot answer a question about GDP."""
+        if len(self.documents) < 2 or not hits:
+            return info
+        doc = self.data.sentences[hits[0].best_sentence].doc
+        typed = set(specific_words(info.question))     # not a word the reader put in (an expansion of "IP")
+        names = tuple(dict.fromkeys([*info.unknown_names, *(w for w in specific_words(info.text)
+                                                            if w in typed and not self.retriever.mentions(doc, w))]))
+        if names == info.unknown_names:
+            return info
+        return info.choose(dataclasses.replace(info.reading, unknown_names=names))
+
     def make_query(self, question: str, history: list[str] | None = None) -> Query:
         """The retrieval :class:`~qa.retrieval.Query` for one question (embeds it)."""
         return self._embed([self.analyze(question, history)])[1][0]
@@ -325,6 +340,7 @@ class Engine:
         infos, queries = self._embed(infos, docs)
         queries = self._continue_documents(infos, queries, histories or [[] for _ in infos])
         hit_lists = self.retriever.search(queries, max(top_k, 3))
+        infos = [self._names_on_page(info, hits) for info, hits in zip(infos, hit_lists)]
         # The similarity bar rises with the sentences searched: a scoped question searched its documents only.
         composers = [self.composer if not query.scope else
                      dataclasses.replace(self.composer, corpus_sentences=self.retriever.scope_size(query.scope))

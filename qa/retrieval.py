@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 
 import numpy as np
 
 from .index import IndexData
+from .lexical import terms
 from .structure import TOPIC_RULES, TopicRule, asks, role_masks
 
 logger = logging.getLogger(__name__)
@@ -230,6 +232,25 @@ class Retriever:
         """How many sentences a question scoped to ``scope`` searches (all when empty)."""
         return int(sum(self._doc_end[self._doc_numbers[d]] - self._doc_start[self._doc_numbers[d]]
                        for d in set(scope))) if scope else self.size
+
+    def mentions(self, doc: str, word: str) -> bool:
+        """Whether document ``doc`` uses ``word``: verbatim in any case, as a dotted acronym ("US" as "U.S."),
+        or by stem (a row of the BM25 matrix with a sentence of ``doc``)."""
+        number = self._doc_numbers[doc]
+        a, b = int(self._doc_start[number]), int(self._doc_end[number])
+        text = self.data.documents[number].text if number < len(self.data.documents) else ""
+        lowered = word.lower().removesuffix("’s").removesuffix("'s")
+        pattern = re.escape(lowered) + ("|" + re.escape(".".join(lowered) + ".") if word.isupper() else "")
+        if re.search(pattern, text, re.IGNORECASE):
+            return True
+        matrix = self.bm25.matrix
+        for term in terms(lowered):
+            row = self.bm25.vocab.get(term)
+            if row is not None:
+                cols = matrix.indices[matrix.indptr[row]:matrix.indptr[row + 1]]
+                if np.searchsorted(cols, b) > np.searchsorted(cols, a):
+                    return True
+        return False
 
     def _nearest(self, vectors: np.ndarray, k: int) -> np.ndarray:
         """Ids of the ``k`` sentences nearest each of ``vectors`` by FAISS: shape ``(len(vectors), <=k)``."""

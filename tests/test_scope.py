@@ -104,6 +104,13 @@ def test_a_follow_up_is_not_answered_from_another_document(wiki, ids):
     assert ids["reef"] in cited_docs(fresh)
 
 
+def test_a_name_only_another_page_mentions_does_not_make_a_question_answerable(wiki):
+    # "Palawan" is in the corpus (the reef story), but the page that would answer never mentions it.
+    answer = wiki.ask("What did Palawan agree with China about cyber theft?")
+    assert not answer.answerable and "Palawan" in answer.answer
+    assert wiki.ask("Why are the reefs off Palawan recovering?").answerable
+
+
 def test_a_scoped_question_is_measured_against_its_own_documents(wiki, ids):
     sizes = {name: sum(s.doc == ids[name] for s in wiki.data.sentences) for name in ids}
     assert wiki.retriever.scope_size((ids["reef"],)) == sizes["reef"] < len(wiki.data.sentences)
