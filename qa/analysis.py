@@ -68,7 +68,7 @@ def question_topics(question: str) -> frozenset[str]:
 # -- the type of answer a question expects ------------------------------------------------------
 
 # A "when" question needs a time in its answer, a "how many" question a quantity, a "who" question a name.
-_ASKS_TIME = re.compile(r"^\s*(when\b|(in |during )?(what|which) (year|month|day|date|decade)\b)", re.IGNORECASE)
+_ASKS_TIME = re.compile(r"^\s*(when\b|(in |during )?(what|which) (year|month|day|date|decade|time|hour)\b)", re.IGNORECASE)
 # "What is the population of Beijing?" asks for a quantity as much as "how many people live in Beijing?".
 _ASKS_COUNT = re.compile(r"^\s*(how (many|much)\b|what(['’]s| is| was| are| were) the (total )?(population|number|amount|"
                          r"percentage|proportion) of\b)", re.IGNORECASE)
