@@ -32,6 +32,8 @@ _COUNT = re.compile(
     r"thousands?|millions?|billions?|trillions?|several|percent|half)\b",
     re.IGNORECASE)
 _NAME_WORD = re.compile(r"[\w’'-]+")
+# An answer to a "where" question says where: "in Beijing", "at the Air Force Academy", "from the United States".
+_PLACE = re.compile(r"\b(in|at|from|near|inside|outside|across|throughout)\s+(the\s+)?[A-Z]")
 _CONNECTORS = frozenset({"of", "for", "and", "the", "de"})
 
 
@@ -73,7 +75,8 @@ def has_answer_type(text: str, kind: str | None, asked_words: frozenset[str] = f
 
     A ``"name"`` answer must name someone or something the question (its ``asked_words``, see
     :func:`qa.analysis.name_words`; defaults to none) does not already name: "Who is the head of the
-    Carnegie Endowment?" is not answered by a sentence about the Endowment.
+    Carnegie Endowment?" is not answered by a sentence about the Endowment. A ``"place"`` answer says
+    where: "in", "at", "from" ... before a name ("at the Air Force Academy").
     """
     if kind == "time":
         return bool(_TIME.search(text))
@@ -81,6 +84,8 @@ def has_answer_type(text: str, kind: str | None, asked_words: frozenset[str] = f
         return bool(_COUNT.search(text))
     if kind == "name":
         return any(not (name & asked_words) for name in names(text))
+    if kind == "place":
+        return bool(_PLACE.search(text))
     return True
 
 

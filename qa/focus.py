@@ -58,6 +58,10 @@ NAMED_KINDS = frozenset("""companies firms corporations businesses banks brands 
 cities regions provinces people persons individuals officials leaders officers ministers executives
 politicians presidents diplomats members agencies organizations organisations groups institutions
 universities newspapers websites""".split())
+#: ... and their singulars ("what university did she attend", "the name of the official who ...").
+NAMED_KIND = frozenset("""company firm corporation business bank brand country nation government city region
+province person individual official leader officer minister executive politician president diplomat member agency
+organization organisation group institution university newspaper website""".split())
 _WHO = re.compile(r"^\W*(who|whom)\b", re.IGNORECASE)
 # The predicate of a which/who question: what the things asked for did or had done to them. Auxiliaries
 # come before it ("were hit", "will lead"); after "did/does/do" a subject comes first ("did chinese
@@ -92,7 +96,7 @@ def _named_kind(question: str) -> tuple[str | None, str]:
         lowered = word.group().lower()
         if lowered in _NUMBER_WORDS or lowered.isdigit():
             continue
-        if lowered in NAMED_KINDS:
+        if lowered in NAMED_KINDS or lowered in NAMED_KIND:
             return lowered, question[match.start("phrase") + word.end():]
         modifiers += 1
         if modifiers > 1:
@@ -155,6 +159,10 @@ def _kind_forms(kind: str) -> frozenset[str]:
                      | {f.replace("ization", "isation") for f in forms})
 
 
+# A number or year standing alone ("in 2017", "2,000 hackers"), not part of a name ("G20").
+_NUMBER = re.compile(r"(?<![\w.,])\d+(?:[.,]\d+)*(?![\w.,]*\w)")
+_WHY = re.compile(r"^\W*(why|how come)\b", re.IGNORECASE)
+
 # A question pinned to a time relative to now ("tomorrow", "next week", "last season"): only an answer that
 # says a time answers it ("tomorow" typed too). "Today" and "now" are left out: they also mean "nowadays".
 _PINNED_TIME = re.compile(
@@ -173,7 +181,9 @@ class Focus:
     data": ``"firms"``; see :data:`NAMED_KINDS`), or ``"who"`` for a who-question, ``others`` the
     stems of the question's other content words and ``predicate`` the words saying what those things did
     (:func:`predicate`). ``pinned`` is True when the question is pinned to a time relative to now
-    ("tomorrow", "next week").
+    ("tomorrow", "next week"). ``numbers`` are the numbers and years the question names, which the answer
+    must name too ("what did the us and china sign in 2017"); a why-question has none: its answer gives
+    reasons, and the article's own question may hold the year ("Why has the 2015 agreement fallen short?").
     """
 
     speaker: tuple[str, ...] = ()
@@ -182,6 +192,7 @@ class Focus:
     others: tuple[str, ...] = ()
     predicate: tuple[str, ...] = ()
     pinned: bool = False
+    numbers: tuple[str, ...] = ()
 
 
 def question_focus(question: str, followup: bool = False) -> Focus:
@@ -212,8 +223,9 @@ def question_focus(question: str, followup: bool = False) -> Focus:
     stems = set(terms(things)) if things and things != "who" else set()
     others = (tuple(dict.fromkeys(t for t in terms(question) if t not in stems and t not in _FILLER))
               if things else ())
+    numbers = () if _WHY.match(question) else tuple(dict.fromkeys(_NUMBER.findall(question)))
     return Focus(speaker, bool(_FUTURE_TIME_QUESTION.search(question)), things, others,
-                 predicate(rest) if things else (), bool(_PINNED_TIME.search(question)))
+                 predicate(rest) if things else (), bool(_PINNED_TIME.search(question)), numbers)
 
 
 def _supported(verbs: tuple[str, ...], answer: str, said: set[str]) -> bool:
@@ -234,7 +246,9 @@ def missing(focus: Focus, answer: str) -> str | None:
     reports speech (a quotation, "warned", "argued", "called on" ...): "What did the FBI say?" is not
     answered by a sentence about the 2014 indictments. A question about a time to come needs a
     specific date said of the future ("next month", "will meet in March"; not "held in March"), and one
-    pinned to a time relative to now ("tomorrow", "next week") an answer that says a time. A question
+    pinned to a time relative to now ("tomorrow", "next week") an answer that says a time. A number or
+    year the question names must be in the answer ("what did they sign in 2017" is not answered by a
+    sentence about 2015; see :class:`Focus`). A question
     asking which things (or who) did something is not answered by a sentence that names no such things
     (the kind's own word, singular or plural: "banking" does not name banks) when the sentence holds
     fewer than half (:data:`MIN_OTHER_WORDS`) of the question's other content words ("which american
@@ -259,10 +273,13 @@ def missing(focus: Focus, answer: str) -> str | None:
             return f"the speaker {' '.join(focus.speaker)} is not reported as saying anything"
     if focus.future and not (_SPECIFIC_TIME.search(answer) and _FUTURE_CONTEXT.search(answer)):
         return "a question about when something will happen, and the answer gives no date to come"
+    absent = [number for number in focus.numbers if not re.search(rf"(?<![\w.,]){re.escape(number)}(?![\w])", answer)]
+    if absent:
+        return f"the question names {', '.join(absent)}, and the answer does not"
     if focus.pinned and not _SPECIFIC_TIME.search(answer):
         return "a question pinned to a time (tomorrow, next week ...), and the answer says no time"
+    words = set(re.findall(r"[\w’'-]+", answer.lower()))
     if focus.things and focus.others:
-        words = set(re.findall(r"[\w’'-]+", answer.lower()))
         named = focus.things != "who" and bool(_kind_forms(focus.things) & words)
         held = sum(word in said for word in focus.others)
         asked = "who" if focus.things == "who" else f"which {focus.things}"

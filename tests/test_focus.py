@@ -57,7 +57,8 @@ def test_most_questions_ask_for_nothing_more():
     ("what were the names of the officers charged in the 2014 indictment", "officers"),
     ("names of the people who attended the first dialogue", "people"),
     ("Which two realms are getting tangled up?", None),            # not a kind of named thing
-    ("Which Chinese leader keeps tightening his grip?", None),     # singular: "keeps" is a verb
+    ("Which Chinese leader keeps tightening his grip?", "leader"),   # singular kinds count too
+    ("Which Chinese realm keeps tightening its grip?", None),
     ("What contingency plans should governments prepare?", None),
 ])
 def test_the_kind_of_named_things_a_question_asks_for(question, kind):
@@ -123,3 +124,19 @@ def test_a_question_pinned_to_a_time_needs_an_answer_saying_one(question, pinned
     bio = "Nathan Montierth is a Young Ambassador at a center in Beijing."
     assert (missing(focus, bio) is not None) is pinned
     assert missing(focus, "Earlier this month, the two countries met in Beijing.") is None
+
+
+def test_a_number_the_question_names_must_be_in_the_answer_unless_it_asks_why():
+    focus = question_focus("what agreement did the us and china sign in 2017")
+    assert focus.numbers == ("2017",)
+    assert "names 2017" in missing(focus, "Cooperation begun in 2015 with the Obama-Xi cyber agreement.")
+    assert missing(focus, "In 2017 the two countries signed a pact.") is None
+    assert question_focus("why did the 2015 agreement fall short").numbers == ()   # reasons, not the year
+    assert question_focus("what did the g20 say").numbers == ()                    # part of a name
+
+
+def test_singular_kinds_and_names_of():
+    assert question_focus("what university did adam greer attend").things == "university"
+    assert question_focus("what is the name of the official who led it").things == "official"
+    assert "asks which university attend" in missing(question_focus("what university did adam greer attend"),
+                                                     "Adam Greer is an instructor at the Air Force Academy.")
