@@ -195,6 +195,9 @@ class Focus:
     numbers: tuple[str, ...] = ()
 
 
+_NOTHING = Focus()
+
+
 def question_focus(question: str, followup: bool = False) -> Focus:
     """The :class:`Focus` of ``question`` (an empty one for most questions); a ``followup`` (a question
     read with earlier ones, see :func:`qa.question.context_for`) asks no ``things``: its other words are in
@@ -264,6 +267,8 @@ def missing(focus: Focus, answer: str) -> str | None:
         >>> missing(question_focus("who represented china at the talks"), "The United States and China met for talks.")
         'the question asks who represented, and the answer names none of them nor says represented'
     """
+    if focus == _NOTHING:   # most questions: nothing to stem
+        return None
     said = set(terms(answer))
     if focus.speaker:
         absent = [word for word in focus.speaker if word not in said]
@@ -278,8 +283,8 @@ def missing(focus: Focus, answer: str) -> str | None:
         return f"the question names {', '.join(absent)}, and the answer does not"
     if focus.pinned and not _SPECIFIC_TIME.search(answer):
         return "a question pinned to a time (tomorrow, next week ...), and the answer says no time"
-    words = set(re.findall(r"[\w’'-]+", answer.lower()))
     if focus.things and focus.others:
+        words = set(re.findall(r"[\w’'-]+", answer.lower()))
         named = focus.things != "who" and bool(_kind_forms(focus.things) & words)
         held = sum(word in said for word in focus.others)
         asked = "who" if focus.things == "who" else f"which {focus.things}"
