@@ -14,9 +14,14 @@ _SPEECH_VERBS = (r"say|says|said|think|thinks|thought|argue|argues|argued|claim|
                  r"predicts|predicted|insist|insists|insisted|deny|denies|denied|admit|admits|admitted|reply|"
                  r"replies|replied|write|writes|wrote|call|calls|called")
 _SPEAKER_QUESTION = re.compile(
-    r"^\W*(what|how)\s+(did|does|do|has|have|had|will|would)\s+(?P<who>[^?,;]{1,60}?)\s+(" + _SPEECH_VERBS + r")\b|"
+    r"^\W*(what|how)\s+(did|does|do|has|have|had|will|would)\s+(?P<who>[^?,;]{1,60}?)\s+(?P<verb>" + _SPEECH_VERBS + r")\b|"
     r"^\W*what\s+(is|was|are|were)\s+(?P<owner>[^?,;]{1,60}?)['’]s?\s+(reaction|response|position|stance|view|"
     r"statement|comment|answer|reply)s?\b", re.IGNORECASE)
+# Verbs of recommending: "what did the report recommend" needs an answer that recommends something, not any
+# quotation ("should", "called upon", "urged"), and no other speech verb answers it.
+_DIRECTIVE_VERBS = re.compile(r"recommend\w*|suggest\w*|propos\w*|urge[sd]?|advise[sd]?", re.IGNORECASE)
+_DIRECTIVE = re.compile(r"\b(recommend\w*|suggest\w*|propos\w*|urg(e|es|ed|ing)|advis\w*|call(s|ed|ing)? (up)?on|"
+                        r"call(s|ed|ing)? for|should|must|ought|need to|needs to)\b", re.IGNORECASE)
 # Who the question says spoke, when it is not something a sentence can name: the article itself, a pronoun
 # (a follow-up's speaker is in its history), or "some" and "others".
 _UNNAMED_SPEAKERS = frozenset("""it its they them their he him his she her we you i this that these those article
@@ -51,7 +56,7 @@ _FUTURE_CONTEXT = re.compile(
 # "Which american firms lost data ...?": the kind of named things a which/what question asks for;
 # "what were the names of the officers ...", "names of the people who ..." ask the same.
 _WHICH = re.compile(r"^\W*((what\s+(is|are|was|were)\s+)?(the\s+)?names?\s+of(\s+the)?|which|what)\s+"
-                    r"(?P<phrase>[\w’'-]+(\s+[\w’'-]+){0,3})", re.IGNORECASE)
+                    r"(?P<phrase>[\w’'-]+(\s+[\w’'-]+){0,5})", re.IGNORECASE)
 #: Plural nouns for things known by their names (companies, countries, officials ...): general English,
 #: the kinds a "which ...?" question asks to have named.
 NAMED_KINDS = frozenset("""companies firms corporations businesses banks brands countries nations governments
@@ -91,7 +96,7 @@ def _named_kind(question: str) -> tuple[str | None, str]:
     match = _WHICH.match(question)
     if not match:
         return None, ""
-    modifiers = 0
+    modifiers, allowed = 0, 1 if match.group(1).lower() in ("which", "what") else 4   # "the name of the doj official"
     for word in re.finditer(r"\S+", match.group("phrase")):
         lowered = word.group().lower()
         if lowered in _NUMBER_WORDS or lowered.isdigit():
@@ -99,7 +104,7 @@ def _named_kind(question: str) -> tuple[str | None, str]:
         if lowered in NAMED_KINDS or lowered in NAMED_KIND:
             return lowered, question[match.start("phrase") + word.end():]
         modifiers += 1
-        if modifiers > 1:
+        if modifiers > allowed:
             return None, ""
     return None, ""
 
@@ -184,6 +189,7 @@ class Focus:
     ("tomorrow", "next week"). ``numbers`` are the numbers and years the question names, which the answer
     must name too ("what did the us and china sign in 2017"); a why-question has none: its answer gives
     reasons, and the article's own question may hold the year ("Why has the 2015 agreement fallen short?").
+    ``directive`` is True when the speaker is asked what they recommended, suggested, proposed or urged.
     """
 
     speaker: tuple[str, ...] = ()
@@ -193,6 +199,7 @@ class Focus:
     predicate: tuple[str, ...] = ()
     pinned: bool = False
     numbers: tuple[str, ...] = ()
+    directive: bool = False
 
 
 _NOTHING = Focus()
@@ -211,12 +218,14 @@ def question_focus(question: str, followup: bool = False) -> Focus:
         ('companies', ('target',), True)
     """
     speaker: tuple[str, ...] = ()
+    directive = False
     match = _SPEAKER_QUESTION.search(question)
     if match:
         who = match.group("who") or match.group("owner") or ""
         words = set(re.findall(r"[\w’']+", who.lower().replace("’", "'")))
         if not words & _UNNAMED_SPEAKERS:
             speaker = tuple(dict.fromkeys(terms(who)))
+            directive = bool(match.group("verb") and _DIRECTIVE_VERBS.fullmatch(match.group("verb")))
     things, rest = (None, "")
     if not followup:
         things, rest = _named_kind(question)
@@ -228,7 +237,7 @@ def question_focus(question: str, followup: bool = False) -> Focus:
               if things else ())
     numbers = () if _WHY.match(question) else tuple(dict.fromkeys(_NUMBER.findall(question)))
     return Focus(speaker, bool(_FUTURE_TIME_QUESTION.search(question)), things, others,
-                 predicate(rest) if things else (), bool(_PINNED_TIME.search(question)), numbers)
+                 predicate(rest) if things else (), bool(_PINNED_TIME.search(question)), numbers, directive)
 
 
 def _supported(verbs: tuple[str, ...], answer: str, said: set[str]) -> bool:
@@ -276,6 +285,8 @@ def missing(focus: Focus, answer: str) -> str | None:
             return f"the answer never names {' '.join(absent)}"
         if not _REPORTED.search(answer):
             return f"the speaker {' '.join(focus.speaker)} is not reported as saying anything"
+        if focus.directive and not _DIRECTIVE.search(answer):
+            return f"the speaker {' '.join(focus.speaker)} is not reported as recommending anything"
     if focus.future and not (_SPECIFIC_TIME.search(answer) and _FUTURE_CONTEXT.search(answer)):
         return "a question about when something will happen, and the answer gives no date to come"
     absent = [number for number in focus.numbers if not re.search(rf"(?<![\w.,]){re.escape(number)}(?![\w])", answer)]

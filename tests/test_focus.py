@@ -140,3 +140,17 @@ def test_singular_kinds_and_names_of():
     assert question_focus("what is the name of the official who led it").things == "official"
     assert "asks which university attend" in missing(question_focus("what university did adam greer attend"),
                                                      "Adam Greer is an instructor at the Air Force Academy.")
+
+
+def test_a_recommendation_asked_for_needs_one_in_the_answer():
+    focus = question_focus("what did the mit report recommend")
+    assert focus.directive
+    assert "not reported as recommending" in missing(focus, "In the words of a 2017 MIT report, attacks “wreak havoc.”")
+    assert missing(focus, "The MIT report recommended that banks should share data.") is None
+    assert not question_focus("what did the mit report say").directive
+
+
+def test_the_name_of_a_kind_may_come_after_several_words():
+    focus = question_focus("what is the name of the department of justice official who led the indictments")
+    assert (focus.things, focus.predicate) == ("official", ("led",))
+    assert question_focus("which one of the five big us banks lost data").things is None   # "which": one modifier
