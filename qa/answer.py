@@ -33,7 +33,9 @@ _COUNT = re.compile(
     re.IGNORECASE)
 _NAME_WORD = re.compile(r"[\w’'-]+")
 # An answer to a "where" question says where: "in Beijing", "at the Air Force Academy", "from the United States".
-_PLACE = re.compile(r"\b(in|at|from|near|inside|outside|across|throughout)\s+(the\s+)?[A-Z]")
+_PLACE = re.compile(r"\b(in|at|from|near|inside|outside|across|throughout)\s+(the\s+)?(?!(January|February|March|April|"
+                    r"May|June|July|August|September|October|November|December|Monday|Tuesday|Wednesday|Thursday|"
+                    r"Friday|Saturday|Sunday)\b)[A-Z]")   # "in March" says when
 _CONNECTORS = frozenset({"of", "for", "and", "the", "de"})
 
 
