@@ -72,8 +72,9 @@ _ASKS_TIME = re.compile(r"^\s*(when\b|(in |during |at )?(what|which) (year|month
                         r"what(['’]?s| is) the (time|date)\b)", re.IGNORECASE)
 # "What is the population of Beijing?" asks for a quantity as much as "how many people live in Beijing?".
 _ASKS_COUNT = re.compile(r"^\s*(how (many|much|long|old)\b|what(['’]?s| is| was| are| were) the (total )?(population|number|"
-                         r"amount|percentage|proportion|budget|cost|price|size|value|age|salary|revenue) of\b)",
-                         re.IGNORECASE)
+                         r"amount|percentage|proportion|budget|cost|price|size|value|age|salary|revenue) of\b|"
+                         r"what(['’]?s| is| was| are| were) .{1,60}? (annual |total |yearly )?(population|budget|"
+                         r"cost|price|size|age|salary|revenue)\W*$)", re.IGNORECASE)
 _ASKS_NAME = re.compile(r"^\s*(who|whom|whose)\b", re.IGNORECASE)
 _ASKS_PLACE = re.compile(r"^\s*(where|in what (city|country|place)|in which (city|country|place))\b", re.IGNORECASE)
 _NAME_WORD = re.compile(r"[\w’'-]+")
@@ -82,7 +83,7 @@ _NAME_WORD = re.compile(r"[\w’'-]+")
 def expected_answer_type(question: str) -> str | None:
     """``"time"`` for when-questions ("what time", "what's the date"), ``"count"`` for how many/much/long/old
     and "what is the number (amount, population, percentage, proportion, budget, cost, price, size, value,
-    age) of", ``"name"`` for who/whose, ``"place"`` for where, else None."""
+    age) of" or "what is X's budget (cost, price, size, age ...)", ``"name"`` for who/whose, ``"place"`` for where, else None."""
     if _ASKS_TIME.search(question):
         return "time"
     if _ASKS_COUNT.search(question):

@@ -20,9 +20,11 @@ logger = logging.getLogger(__name__)
 
 NOT_COVERED = "The article does not cover this question."
 
-# An answer to a "when" question holds a time, to a "how many" question a quantity.
+# An answer to a "when" question holds a time, to a "how many" question a quantity. "May" is the month only
+# after "in", "of", "since", "until" or before a day ("in May", "May 5"), never the verb ("may act").
 _TIME = re.compile(
-    r"\b(1[5-9]\d\d|20\d\d|january|february|march|april|may|june|july|august|september|october|"
+    r"\b(1[5-9]\d\d|20\d\d|january|february|march|april|(?<=in )may|(?<=of )may|(?<=since )may|(?<=until )may|"
+    r"may(?= \d)|june|july|august|september|october|"
     r"november|december|spring|summer|autumn|fall|winter|year|years|month|months|week|weeks|day|days|"
     r"decade|century|today|yesterday|tomorrow|recently|earlier|later|ago|now|currently|onset|since|"
     r"before|after|until|during)\b", re.IGNORECASE)
