@@ -68,23 +68,30 @@ def question_topics(question: str) -> frozenset[str]:
 # -- the type of answer a question expects ------------------------------------------------------
 
 # A "when" question needs a time in its answer, a "how many" question a quantity, a "who" question a name.
-_ASKS_TIME = re.compile(r"^\s*(when\b|(in |during )?(what|which) (year|month|day|date|decade)\b)", re.IGNORECASE)
+_ASKS_TIME = re.compile(r"^\s*(when\b|(in |during |at )?(what|which) (year|month|day|date|decade|time|hour)\b|"
+                        r"what(['’]?s| is) the (time|date)\b)", re.IGNORECASE)
 # "What is the population of Beijing?" asks for a quantity as much as "how many people live in Beijing?".
-_ASKS_COUNT = re.compile(r"^\s*(how (many|much)\b|what(['’]s| is| was| are| were) the (total )?(population|number|amount|"
-                         r"percentage|proportion) of\b)", re.IGNORECASE)
+_ASKS_COUNT = re.compile(r"^\s*(how (many|much|long|old)\b|what(['’]?s| is| was| are| were) the (total )?(population|number|"
+                         r"amount|percentage|proportion|budget|cost|price|size|value|age|salary|revenue) of\b|"
+                         r"what(['’]?s| is| was| are| were) .{1,60}? (annual |total |yearly )?(population|budget|"
+                         r"cost|price|size|age|salary|revenue)\W*$)", re.IGNORECASE)
 _ASKS_NAME = re.compile(r"^\s*(who|whom|whose)\b", re.IGNORECASE)
+_ASKS_PLACE = re.compile(r"^\s*(where|in what (city|country|place)|in which (city|country|place))\b", re.IGNORECASE)
 _NAME_WORD = re.compile(r"[\w’'-]+")
 
 
 def expected_answer_type(question: str) -> str | None:
-    """``"time"`` for when-questions, ``"count"`` for how-many/how-much and "what is the number (amount,
-    population, percentage, proportion) of", ``"name"`` for who/whose, else None."""
+    """``"time"`` for when-questions ("what time", "what's the date"), ``"count"`` for how many/much/long/old
+    and "what is the number (amount, population, percentage, proportion, budget, cost, price, size, value,
+    age) of" or "what is X's budget (cost, price, size, age ...)", ``"name"`` for who/whose, ``"place"`` for where, else None."""
     if _ASKS_TIME.search(question):
         return "time"
     if _ASKS_COUNT.search(question):
         return "count"
     if _ASKS_NAME.search(question):
         return "name"
+    if _ASKS_PLACE.search(question):
+        return "place"
     return None
 
 

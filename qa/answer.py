@@ -20,9 +20,11 @@ logger = logging.getLogger(__name__)
 
 NOT_COVERED = "The article does not cover this question."
 
-# An answer to a "when" question holds a time, to a "how many" question a quantity.
+# An answer to a "when" question holds a time, to a "how many" question a quantity. "May" is the month only
+# after "in", "of", "since", "until" or before a day ("in May", "May 5"), never the verb ("may act").
 _TIME = re.compile(
-    r"\b(1[5-9]\d\d|20\d\d|january|february|march|april|may|june|july|august|september|october|"
+    r"\b(1[5-9]\d\d|20\d\d|january|february|march|april|(?<=in )may|(?<=of )may|(?<=since )may|(?<=until )may|"
+    r"may(?= \d)|june|july|august|september|october|"
     r"november|december|spring|summer|autumn|fall|winter|year|years|month|months|week|weeks|day|days|"
     r"decade|century|today|yesterday|tomorrow|recently|earlier|later|ago|now|currently|onset|since|"
     r"before|after|until|during)\b", re.IGNORECASE)
@@ -32,6 +34,10 @@ _COUNT = re.compile(
     r"thousands?|millions?|billions?|trillions?|several|percent|half)\b",
     re.IGNORECASE)
 _NAME_WORD = re.compile(r"[\w’'-]+")
+# An answer to a "where" question says where: "in Beijing", "at the Air Force Academy", "from the United States".
+_PLACE = re.compile(r"\b(in|at|from|near|inside|outside|across|throughout)\s+(the\s+)?(?!(January|February|March|April|"
+                    r"May|June|July|August|September|October|November|December|Monday|Tuesday|Wednesday|Thursday|"
+                    r"Friday|Saturday|Sunday)\b)[A-Z]")   # "in March" says when
 _CONNECTORS = frozenset({"of", "for", "and", "the", "de"})
 
 
@@ -73,7 +79,8 @@ def has_answer_type(text: str, kind: str | None, asked_words: frozenset[str] = f
 
     A ``"name"`` answer must name someone or something the question (its ``asked_words``, see
     :func:`qa.analysis.name_words`; defaults to none) does not already name: "Who is the head of the
-    Carnegie Endowment?" is not answered by a sentence about the Endowment.
+    Carnegie Endowment?" is not answered by a sentence about the Endowment. A ``"place"`` answer says
+    where: "in", "at", "from" ... before a name ("at the Air Force Academy").
     """
     if kind == "time":
         return bool(_TIME.search(text))
@@ -81,6 +88,8 @@ def has_answer_type(text: str, kind: str | None, asked_words: frozenset[str] = f
         return bool(_COUNT.search(text))
     if kind == "name":
         return any(not (name & asked_words) for name in names(text))
+    if kind == "place":
+        return bool(_PLACE.search(text))
     return True
 
 
