@@ -1,6 +1,7 @@
 """Index builds: split and embed only the documents that changed, reuse the rest, show progress."""
 from __future__ import annotations
 
+import ctypes
 import logging
 import random
 import tempfile
@@ -87,11 +88,12 @@ class _Spool:
         return out
 
 
-def _window_parts(windows) -> tuple[np.ndarray, np.ndarray]:
-    """``(int8 rows, float16 scales)`` of window vectors (:class:`CompactRows`, or float rows compacted now)."""
-    if isinstance(windows, CompactRows):
-        return windows.rows, windows.scales
-    return compact_rows(np.asarray(windows, dtype=np.float16))
+def _row_parts(rows) -> tuple[np.ndarray, np.ndarray]:
+    """``(int8 rows, float16 scales)`` of unit vectors (:class:`CompactRows`, or float rows compacted now from
+    their float16 values)."""
+    if isinstance(rows, CompactRows):
+        return rows.rows, rows.scales
+    return compact_rows(np.asarray(rows, dtype=np.float16))
 
 
 def _assemble(pieces: list[tuple[IndexVectors, int, int]], dimension: int, token_width: int) -> IndexVectors:
@@ -102,34 +104,38 @@ def _assemble(pieces: list[tuple[IndexVectors, int, int]], dimension: int, token
         spans.append((int(source.token_offsets[first]), int(source.token_offsets[end]),
                       int(source.window_offsets[first]), int(source.window_offsets[end])))
     n = sum(end - first for _, first, end in pieces)
-    vectors = np.empty((n, dimension), np.float16)
+    vectors = np.empty((n, dimension), np.int8)
+    vector_scales = np.empty(n, np.float16)
     tokens = np.empty((sum(t1 - t0 for t0, t1, _, _ in spans), token_width), np.int8)
     rows = np.empty((sum(w1 - w0 for _, _, w0, w1 in spans), dimension), np.int8)
     scales = np.empty(len(rows), np.float16)
     token_lengths, window_lengths = [], []
+    compact = {id(source): (_row_parts(source.vectors), _row_parts(source.windows)) for source, _, _ in pieces}
     at = t_at = w_at = 0
     for (source, first, end), (t0, t1, w0, w1) in zip(pieces, spans):
-        vectors[at : at + end - first] = source.vectors[first:end]
+        (source_vectors, source_vector_scales), (source_rows, source_scales) = compact[id(source)]
+        vectors[at : at + end - first] = source_vectors[first:end]
+        vector_scales[at : at + end - first] = source_vector_scales[first:end]
         tokens[t_at : t_at + t1 - t0] = source.tokens[t0:t1]
-        source_rows, source_scales = _window_parts(source.windows)
         rows[w_at : w_at + w1 - w0] = source_rows[w0:w1]
         scales[w_at : w_at + w1 - w0] = source_scales[w0:w1]
         token_lengths += np.diff(np.asarray(source.token_offsets[first : end + 1])).tolist()
         window_lengths += np.diff(np.asarray(source.window_offsets[first : end + 1])).tolist()
         at, t_at, w_at = at + end - first, t_at + t1 - t0, w_at + w1 - w0
-    return IndexVectors(vectors, tokens, _offsets(token_lengths), CompactRows(rows, scales), _offsets(window_lengths))
+    return IndexVectors(CompactRows(vectors, vector_scales), tokens, _offsets(token_lengths), CompactRows(rows, scales),
+                        _offsets(window_lengths))
 
 
 def _empty(dimension: int, basis: TokenBasis) -> IndexVectors:
-    return IndexVectors(np.zeros((0, dimension), np.float16), np.zeros((0, len(basis.components)), np.int8),
-                        np.zeros(1, np.int64), CompactRows(np.zeros((0, dimension), np.int8), np.zeros(0, np.float16)),
+    none = CompactRows(np.zeros((0, dimension), np.int8), np.zeros(0, np.float16))
+    return IndexVectors(none, np.zeros((0, len(basis.components)), np.int8), np.zeros(1, np.int64), none,
                         np.zeros(1, np.int64))
 
 
 def _compact(vectors: IndexVectors, basis: TokenBasis) -> IndexVectors:
-    """``vectors`` as stored: float16 sentence vectors, int8 tokens in ``basis``, int8 windows with a scale."""
-    return IndexVectors(vectors.vectors.astype(np.float16), basis.compact(vectors.tokens), vectors.token_offsets,
-                        CompactRows(*_window_parts(vectors.windows)), vectors.window_offsets)
+    """``vectors`` as stored: sentence and window vectors int8 with a scale each, tokens int8 in ``basis``."""
+    return IndexVectors(CompactRows(*_row_parts(vectors.vectors)), basis.compact(vectors.tokens),
+                        vectors.token_offsets, CompactRows(*_row_parts(vectors.windows)), vectors.window_offsets)
 
 
 def build(docs: list[Document], sources: dict, embedder: Embedder, chunking: ChunkSettings, build_key: dict,
@@ -224,7 +230,7 @@ def build(docs: list[Document], sources: dict, embedder: Embedder, chunking: Chu
                 "profiles": {p.doc: {"title": p.title is not None, "deck": len(p.deck), "byline": len(p.byline),
                                      "bios": len(p.bio), "conclusion": len(p.conclusion), "asked": len(p.asked)}
                              for p in profiles}}
-    data = IndexData(build_key, list(docs), sentences, chunks, vectors, bm25, make_faiss_index(vectors.vectors),
+    data = IndexData(build_key, list(docs), sentences, chunks, vectors, bm25, make_faiss_index(np.asarray(vectors.vectors)),
                      manifest, sources=dict(sources), profiles=profiles, basis=basis)
     report.seconds = time.perf_counter() - started
     return data, report
@@ -250,27 +256,38 @@ def _embed(embedder: Embedder, texts: list[str], progress: bool, documents: int,
 
         bar = tqdm(total=len(texts), unit="sentence", desc=f"embedding {documents:,} document(s)", smoothing=0.1)
     dim = embedder.dimension
-    vectors = np.empty((len(texts), dim), np.float16)
+    vectors, vector_scales = np.empty((len(texts), dim), np.int8), np.empty(len(texts), np.float16)
     tokens, rows, scales = _Spool(len(basis.components), np.int8), _Spool(dim, np.int8), _Spool(None, np.float16)
     token_lengths, window_lengths = [], []
     try:
         for first in range(0, len(texts), EMBED_GROUP):
             group = texts[first : first + EMBED_GROUP]
             part = _compact(embedder.encode_for_index(group, windows), basis)
-            vectors[first : first + len(group)] = part.vectors
+            vectors[first : first + len(group)] = part.vectors.rows
+            vector_scales[first : first + len(group)] = part.vectors.scales
             tokens.append(part.tokens)
             rows.append(part.windows.rows)
             scales.append(part.windows.scales)
             token_lengths += np.diff(part.token_offsets).tolist()
             window_lengths += np.diff(part.window_offsets).tolist()
             del part
+            _release_freed_memory()
             if bar is not None:
                 bar.update(len(group))
     finally:
         if bar is not None:
             bar.close()
-    return IndexVectors(vectors, tokens.take(), _offsets(token_lengths), CompactRows(rows.take(), scales.take()),
-                        _offsets(window_lengths))
+    return IndexVectors(CompactRows(vectors, vector_scales), tokens.take(), _offsets(token_lengths),
+                        CompactRows(rows.take(), scales.take()), _offsets(window_lengths))
+
+
+def _release_freed_memory() -> None:
+    """Hand the C heap's free pages back to the system (glibc's ``malloc_trim``; nothing elsewhere): the
+    model's variable-length batches leave freed blocks the allocator would otherwise keep resident."""
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
 
 
 def _offsets(lengths: list[int]) -> np.ndarray:

@@ -90,7 +90,7 @@ def test_an_index_of_the_previous_format_is_stale_not_corrupt(engine, fresh_inde
     manifest = json.loads((build / "manifest.json").read_text())
     manifest["build_key"]["format"] = 2
     (build / "manifest.json").write_text(json.dumps(manifest))
-    with pytest.raises(IndexStale, match=r"format changed \(2 -> 5\)"):
+    with pytest.raises(IndexStale, match=r"format changed \(2 -> 6\)"):
         load_index(fresh_index, engine.data.build_key)
 
 
