@@ -210,6 +210,7 @@ def build(docs: list[Document], sources: dict, embedder: Embedder, chunking: Chu
         embedded = _compact(raw, basis) if raw is not None else _empty(embedder.dimension, basis)
         del raw
     else:
+        _map_large_allocations()
         if basis is None:
             basis = _fit_basis(embedder, texts)
         embedded = _embed(embedder, texts, progress, report.embedded_documents, mode, basis)
@@ -279,6 +280,21 @@ def _embed(embedder: Embedder, texts: list[str], progress: bool, documents: int,
             bar.close()
     return IndexVectors(CompactRows(vectors, vector_scales), tokens.take(), _offsets(token_lengths),
                         CompactRows(rows.take(), scales.take()), _offsets(window_lengths))
+
+
+#: Allocations from this size up are mapped from the system and returned to it when freed (glibc's
+#: ``M_MMAP_THRESHOLD``, set for the process by a large build): otherwise glibc raises the threshold as the
+#: model frees its big activation buffers and keeps them on the heap. Measured embedding 2,048 Python-docs
+#: sentences (the 1,024 longest among them): 483 MB above the loaded model without, 285 MB with it.
+MMAP_THRESHOLD_BYTES = 4 * 2**20
+
+
+def _map_large_allocations() -> None:
+    """Set :data:`MMAP_THRESHOLD_BYTES` (glibc's ``mallopt``; nothing elsewhere)."""
+    try:
+        ctypes.CDLL("libc.so.6").mallopt(-3, MMAP_THRESHOLD_BYTES)     # -3: M_MMAP_THRESHOLD
+    except (OSError, AttributeError):
+        pass
 
 
 def _release_freed_memory() -> None:
