@@ -214,7 +214,8 @@ def main() -> int:
         results["quality"] = evaluate(corpus, index, sets)
         print(json.dumps({name: {k: v for k, v in m.items() if k in ("answer_correct", "rank1", "off_topic_abstained",
                                                                    "near_topic_abstained")}
-                          for name, m in results["quality"].get("metrics", results["quality"]).items()}, indent=1))
+                          for name, m in ((n, v["metrics"]) for n, v in results["quality"]["sets"].items())},
+                         indent=1))
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))
     return 0
