@@ -36,8 +36,9 @@ WINDOW_SETTINGS = ("auto", *WINDOW_MODES)
 #: ``windows="auto"``: windows are encoded up to this many sentences and pooled above, as FAISS is exact
 #: up to 20,000 sentences and HNSW above. Encoded windows are 3.2 model inputs per sentence (331,061 at
 #: 104,155 sentences): a build then runs at 29% of the bare encoder's rate (46 min at 104,155 sentences),
-#: against about 75% pooled. Up to 20,000 sentences an encoded build takes at most about 9 minutes on 2
-#: cores and keeps the best answers (the article's evaluation sets are measured with encoded windows).
+#: against 70% pooled (18.6 min; ``bench/scale.py``, docs/scale.md). Up to 20,000 sentences an encoded
+#: build takes at most about 9 minutes on 2 cores and keeps the best answers (the article's evaluation
+#: sets are measured with encoded windows: 212 right answers of 232, 194 pooled).
 ENCODED_WINDOWS_MAX_SENTENCES = 20_000
 
 
