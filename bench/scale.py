@@ -4,7 +4,7 @@ Run from the project root (Debian's ``python3-doc`` gives the pages: ``apt-get i
 
     python bench/scale.py                          # the article + every page of the Python docs
     python bench/scale.py --pages 40               # the article + the first 40 pages (sorted by path)
-    python bench/scale.py --pages 40 --windows pooled --json /tmp/scale.json
+    python bench/scale.py --pages 40 --windows encoded --json /tmp/scale.json
 
 What it measures, each part in its own process so peak memory is that part's (``ru_maxrss``):
 
@@ -85,7 +85,9 @@ seconds = time.perf_counter() - started
 report = engine.build_report
 build = Path(index) / (Path(index) / "CURRENT").read_text().strip()
 files = {p.name: p.stat().st_size for p in build.iterdir()}
+import json as _json
 RESULT = {"seconds": round(seconds, 2), "documents": report.documents, "sentences": report.sentences,
+          "windows": _json.loads((build / "manifest.json").read_text())["windows"],
           "embedded_sentences": report.embedded_sentences, "embedded_documents": report.embedded_documents,
           "skipped": len(report.skipped), "bytes": sum(files.values()), "files": files}
 """
@@ -166,8 +168,9 @@ def main() -> int:
     parser.add_argument("--pages", type=int, default=None, help="Python docs pages to add (default: all)")
     parser.add_argument("--source", type=Path, default=DOCS, help=f"folder of pages (default: {DOCS})")
     parser.add_argument("--suffixes", default=".html", help="page file endings, comma-separated (default: .html)")
-    parser.add_argument("--windows", choices=("encoded", "pooled"), default="encoded",
-                        help="how window vectors are made (default: encoded)")
+    parser.add_argument("--windows", choices=("auto", "encoded", "pooled"), default="auto",
+                        help="how window vectors are made (default: auto, i.e. encoded up to 20,000 sentences, "
+                             "pooled above)")
     parser.add_argument("--sample", type=int, default=3000, help="sentences for the bare encode rate (default: 3000)")
     parser.add_argument("--no-quality", action="store_true", help="skip the evaluation sets")
     parser.add_argument("--work", type=Path, default=None, help="working folder (default: a temporary one)")
@@ -191,7 +194,7 @@ def main() -> int:
     results.update(build=build, bare_encode=bare)
     print(f"build: {build['sentences']:,} sentences in {build['seconds']} s = {build['per_second']}/s "
           f"({build['share_of_bare_encode']:.0%} of bare encode {bare['per_second']}/s), peak {build['peak_mb']} MB, "
-          f"{build['bytes_per_sentence']} bytes/sentence", flush=True)
+          f"{build['bytes_per_sentence']} bytes/sentence, windows {build['windows']}", flush=True)
 
     changed = change_one_page(corpus)
     update = run_child(BUILD, str(corpus), str(index), args.windows, "incremental")
@@ -211,7 +214,8 @@ def main() -> int:
         results["quality"] = evaluate(corpus, index, sets)
         print(json.dumps({name: {k: v for k, v in m.items() if k in ("answer_correct", "rank1", "off_topic_abstained",
                                                                    "near_topic_abstained")}
-                          for name, m in results["quality"].get("metrics", results["quality"]).items()}, indent=1))
+                          for name, m in ((n, v["metrics"]) for n, v in results["quality"]["sets"].items())},
+                         indent=1))
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))
     return 0

@@ -1,8 +1,10 @@
 """Index builds: split and embed only the documents that changed, reuse the rest, show progress."""
 from __future__ import annotations
 
+import ctypes
 import logging
 import random
+import tempfile
 import time
 from dataclasses import dataclass, field
 
@@ -11,7 +13,7 @@ import numpy as np
 from .chunking import Sentence, make_chunks, split_document
 from .config import ChunkSettings
 from .corpus import Document
-from .embedding import BASIS_SENTENCES, Embedder, IndexVectors, TokenBasis
+from .embedding import BASIS_SENTENCES, Embedder, IndexVectors, TokenBasis, window_mode
 from .index import FORMAT_VERSION, CompactRows, IndexData, compact_rows, make_faiss_index
 from .lexical import BM25, terms
 from .structure import page_profiles
@@ -58,34 +60,82 @@ def _reusable(previous: IndexData | None, sources: dict) -> dict[str, tuple[int,
             if doc in sources and doc in old and old[doc].get("sha256") == sources[doc].get("sha256")}
 
 
-def _slice(vectors: IndexVectors, first: int, end: int) -> IndexVectors:
-    """The rows of sentences ``first..end-1`` (offsets rebased to 0)."""
-    t0, t1 = int(vectors.token_offsets[first]), int(vectors.token_offsets[end])
-    w0, w1 = int(vectors.window_offsets[first]), int(vectors.window_offsets[end])
-    return IndexVectors(np.asarray(vectors.vectors[first:end], dtype=np.float32), np.asarray(vectors.tokens[t0:t1]),
-                        np.asarray(vectors.token_offsets[first : end + 1]) - t0,
-                        np.asarray(vectors.windows[w0:w1], dtype=np.float16),
-                        np.asarray(vectors.window_offsets[first : end + 1]) - w0)
+class _Spool:
+    """Rows appended group by group to a temporary file, read back into one array by :meth:`take`, so a
+    build holds one copy of the corpus's rows, never the groups and their concatenation at once."""
+
+    def __init__(self, width: int | None, dtype) -> None:
+        self.shape, self.dtype, self.rows = (() if width is None else (width,)), np.dtype(dtype), 0
+        self._file = tempfile.TemporaryFile(prefix="qa-build-")
+
+    def append(self, rows: np.ndarray) -> None:
+        """Add ``rows`` (cast to the spool's type) after the rows already added."""
+        rows = np.ascontiguousarray(rows, dtype=self.dtype)
+        self._file.write(rows.reshape(-1).view(np.uint8).data)
+        self.rows += len(rows)
+
+    def take(self) -> np.ndarray:
+        """Every row added, as one array; the temporary file is closed (removed)."""
+        out = np.empty((self.rows, *self.shape), self.dtype)
+        view, done = memoryview(out.reshape(-1).view(np.uint8)), 0
+        self._file.seek(0)
+        while done < len(view):
+            read = self._file.readinto(view[done:])
+            if not read:
+                raise OSError("a temporary build file came back short")
+            done += read
+        self._file.close()
+        return out
 
 
-def _concat(parts: list[IndexVectors], dimension: int, basis: TokenBasis | None = None) -> IndexVectors:
-    """One :class:`IndexVectors` of ``parts`` in order (token rows compact in ``basis`` when given)."""
-    if not parts:
-        empty = IndexVectors.empty(dimension)
-        if basis is not None:
-            empty.tokens = np.zeros((0, len(basis.components)), np.int8)
-        return empty
-    def offsets(name):
-        out, base = [np.zeros(1, np.int64)], 0
-        for part in parts:
-            values = getattr(part, name)
-            out.append(values[1:] + base)
-            base += int(values[-1])
-        return np.concatenate(out)
-    return IndexVectors(np.concatenate([p.vectors for p in parts]).astype(np.float32),
-                        np.concatenate([p.tokens for p in parts]), offsets("token_offsets"),
-                        np.concatenate([np.asarray(p.windows[:len(p.windows)], dtype=np.float16) for p in parts]),
-                        offsets("window_offsets"))
+def _row_parts(rows) -> tuple[np.ndarray, np.ndarray]:
+    """``(int8 rows, float16 scales)`` of unit vectors (:class:`CompactRows`, or float rows compacted now from
+    their float16 values)."""
+    if isinstance(rows, CompactRows):
+        return rows.rows, rows.scales
+    return compact_rows(np.asarray(rows, dtype=np.float16))
+
+
+def _assemble(pieces: list[tuple[IndexVectors, int, int]], dimension: int, token_width: int) -> IndexVectors:
+    """One :class:`IndexVectors` of sentences ``first..end-1`` of each ``(vectors, first, end)`` piece, in order
+    (vectors float16, token rows as given, windows compact), each output array allocated once."""
+    spans = []
+    for source, first, end in pieces:
+        spans.append((int(source.token_offsets[first]), int(source.token_offsets[end]),
+                      int(source.window_offsets[first]), int(source.window_offsets[end])))
+    n = sum(end - first for _, first, end in pieces)
+    vectors = np.empty((n, dimension), np.int8)
+    vector_scales = np.empty(n, np.float16)
+    tokens = np.empty((sum(t1 - t0 for t0, t1, _, _ in spans), token_width), np.int8)
+    rows = np.empty((sum(w1 - w0 for _, _, w0, w1 in spans), dimension), np.int8)
+    scales = np.empty(len(rows), np.float16)
+    token_lengths, window_lengths = [], []
+    compact = {id(source): (_row_parts(source.vectors), _row_parts(source.windows)) for source, _, _ in pieces}
+    at = t_at = w_at = 0
+    for (source, first, end), (t0, t1, w0, w1) in zip(pieces, spans):
+        (source_vectors, source_vector_scales), (source_rows, source_scales) = compact[id(source)]
+        vectors[at : at + end - first] = source_vectors[first:end]
+        vector_scales[at : at + end - first] = source_vector_scales[first:end]
+        tokens[t_at : t_at + t1 - t0] = source.tokens[t0:t1]
+        rows[w_at : w_at + w1 - w0] = source_rows[w0:w1]
+        scales[w_at : w_at + w1 - w0] = source_scales[w0:w1]
+        token_lengths += np.diff(np.asarray(source.token_offsets[first : end + 1])).tolist()
+        window_lengths += np.diff(np.asarray(source.window_offsets[first : end + 1])).tolist()
+        at, t_at, w_at = at + end - first, t_at + t1 - t0, w_at + w1 - w0
+    return IndexVectors(CompactRows(vectors, vector_scales), tokens, _offsets(token_lengths), CompactRows(rows, scales),
+                        _offsets(window_lengths))
+
+
+def _empty(dimension: int, basis: TokenBasis) -> IndexVectors:
+    none = CompactRows(np.zeros((0, dimension), np.int8), np.zeros(0, np.float16))
+    return IndexVectors(none, np.zeros((0, len(basis.components)), np.int8), np.zeros(1, np.int64), none,
+                        np.zeros(1, np.int64))
+
+
+def _compact(vectors: IndexVectors, basis: TokenBasis) -> IndexVectors:
+    """``vectors`` as stored: sentence and window vectors int8 with a scale each, tokens int8 in ``basis``."""
+    return IndexVectors(CompactRows(*_row_parts(vectors.vectors)), basis.compact(vectors.tokens),
+                        vectors.token_offsets, CompactRows(*_row_parts(vectors.windows)), vectors.window_offsets)
 
 
 def build(docs: list[Document], sources: dict, embedder: Embedder, chunking: ChunkSettings, build_key: dict,
@@ -121,6 +171,13 @@ def build(docs: list[Document], sources: dict, embedder: Embedder, chunking: Chu
         else:
             own_sentences[doc.id] = split_document(doc)
     total = sum(len(own) for own in own_sentences.values())
+    mode = window_mode(chunking.windows, total)
+    if reuse and previous.manifest.get("windows") != mode:
+        # The corpus crossed ENCODED_WINDOWS_MAX_SENTENCES (or the index predates the mode): the windows of
+        # every document must be made the same way, so everything is embedded once more.
+        logger.info("window mode is now %s (%d sentences); re-embedding all", mode, total)
+        reuse = {}
+        own_sentences = {doc.id: split_document(doc) for doc in docs}
     basis = previous.basis if reuse else None
     if basis is not None and basis.sentences < min(BASIS_SENTENCES, total // 2):
         # The token basis was fitted on a corpus too small to stand for this one: re-embed everything
@@ -129,7 +186,7 @@ def build(docs: list[Document], sources: dict, embedder: Embedder, chunking: Chu
         basis, reuse = None, {}
         own_sentences = {doc.id: split_document(doc) for doc in docs}
     sentences: list[Sentence] = []
-    pieces: list[tuple[str, object]] = []          # per document: ("old", (a, b)) or ("new", (first, end) in `fresh`)
+    pieces: list[tuple[str, int, int]] = []        # per document: ("old", a, b) or ("new", first, end) in `fresh`
     fresh: list[Sentence] = []
     for doc in docs:
         base = len(sentences)
@@ -137,47 +194,50 @@ def build(docs: list[Document], sources: dict, embedder: Embedder, chunking: Chu
                for i, s in enumerate(own_sentences[doc.id])]
         sentences += own
         if doc.id in reuse:
-            pieces.append(("old", reuse[doc.id]))
+            pieces.append(("old", *reuse[doc.id]))
         else:
-            pieces.append(("new", (len(fresh), len(fresh) + len(own))))
+            pieces.append(("new", len(fresh), len(fresh) + len(own)))
             fresh += own
             report.embedded_documents += 1
     report.embedded_sentences = len(fresh)
+    del own_sentences
     texts = [s.text for s in fresh]
+    del fresh
     if basis is None and len(texts) <= BASIS_SENTENCES:   # a small corpus: fit on its own tokens, one pass
-        embedded = embedder.encode_for_index(texts, chunking.windows) if texts else None
-        basis = TokenBasis.fit(embedded.tokens if texts else np.zeros((1, embedder.dimension), np.float32),
+        raw = embedder.encode_for_index(texts, mode) if texts else None
+        basis = TokenBasis.fit(raw.tokens if texts else np.zeros((1, embedder.dimension), np.float32),
                                sentences=len(texts))
-        if embedded is None:
-            embedded = _concat([], embedder.dimension, basis)
-        else:
-            embedded.tokens = basis.compact(embedded.tokens)
+        embedded = _compact(raw, basis) if raw is not None else _empty(embedder.dimension, basis)
+        del raw
     else:
+        _map_large_allocations()
         if basis is None:
-            basis = _fit_basis(embedder, texts, chunking.windows)
-        embedded = _embed(embedder, texts, progress, report.embedded_documents, chunking.windows, basis)
-    parts = [_slice(previous.vectors, *where) if kind == "old" else _slice(embedded, *where) for kind, where in pieces]
-    vectors = _concat(parts, embedder.dimension, basis)
-    # Served exactly as stored, so a fresh build answers as the same index loaded later does.
-    vectors.vectors = vectors.vectors.astype(np.float16).astype(np.float32)
-    vectors.windows = CompactRows(*compact_rows(vectors.windows))
+            basis = _fit_basis(embedder, texts)
+        embedded = _embed(embedder, texts, progress, report.embedded_documents, mode, basis)
+    del texts
+    if all(kind == "new" for kind, _, _ in pieces):   # nothing reused: the fresh rows are the index, in order
+        vectors = embedded
+    else:
+        vectors = _assemble([(previous.vectors if kind == "old" else embedded, a, b) for kind, a, b in pieces],
+                            embedder.dimension, len(basis.components))
+        del embedded
     chunks = make_chunks(docs, sentences, chunking)
     bm25 = BM25.build([terms(s.text) for s in sentences])
     profiles = page_profiles(sentences, docs)
     report.sentences = len(sentences)
-    manifest = {"format": FORMAT_VERSION, "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    manifest = {"format": FORMAT_VERSION, "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "windows": mode,
                 "counts": {"documents": len(docs), "sentences": len(sentences), "chunks": len(chunks),
                            "windows": int(len(vectors.windows)), "tokens": int(len(vectors.tokens))},
                 "profiles": {p.doc: {"title": p.title is not None, "deck": len(p.deck), "byline": len(p.byline),
                                      "bios": len(p.bio), "conclusion": len(p.conclusion), "asked": len(p.asked)}
                              for p in profiles}}
-    data = IndexData(build_key, list(docs), sentences, chunks, vectors, bm25, make_faiss_index(vectors.vectors),
+    data = IndexData(build_key, list(docs), sentences, chunks, vectors, bm25, make_faiss_index(np.asarray(vectors.vectors)),
                      manifest, sources=dict(sources), profiles=profiles, basis=basis)
     report.seconds = time.perf_counter() - started
     return data, report
 
 
-def _fit_basis(embedder: Embedder, texts: list[str], windows: str) -> TokenBasis:
+def _fit_basis(embedder: Embedder, texts: list[str]) -> TokenBasis:
     """A token basis fitted on a seeded sample of :data:`BASIS_SENTENCES` of ``texts`` (all, when fewer)."""
     sample = texts if len(texts) <= BASIS_SENTENCES else random.Random(0).sample(texts, BASIS_SENTENCES)
     tokens = embedder.encode_for_index(sample, "pooled").tokens if sample else np.zeros((1, embedder.dimension))
@@ -186,25 +246,67 @@ def _fit_basis(embedder: Embedder, texts: list[str], windows: str) -> TokenBasis
 
 def _embed(embedder: Embedder, texts: list[str], progress: bool, documents: int, windows: str,
            basis: TokenBasis) -> IndexVectors:
-    """Embed ``texts`` in groups of :data:`EMBED_GROUP` (token vectors compacted in ``basis`` as each group is
-    done, so memory stays bounded), with a progress bar when asked."""
+    """Embed ``texts`` in groups of :data:`EMBED_GROUP`, each group compacted as soon as it is embedded (token
+    vectors in ``basis``, windows as int8 with a scale) and spooled to a temporary file, so memory holds the
+    compact rows once, with a progress bar when asked."""
     if not texts:
-        return _concat([], embedder.dimension, basis)
+        return _empty(embedder.dimension, basis)
     bar = None
     if progress:
         from tqdm import tqdm
 
         bar = tqdm(total=len(texts), unit="sentence", desc=f"embedding {documents:,} document(s)", smoothing=0.1)
-    parts = []
+    dim = embedder.dimension
+    vectors, vector_scales = np.empty((len(texts), dim), np.int8), np.empty(len(texts), np.float16)
+    tokens, rows, scales = _Spool(len(basis.components), np.int8), _Spool(dim, np.int8), _Spool(None, np.float16)
+    token_lengths, window_lengths = [], []
     try:
         for first in range(0, len(texts), EMBED_GROUP):
             group = texts[first : first + EMBED_GROUP]
-            part = embedder.encode_for_index(group, windows)
-            part.tokens = basis.compact(part.tokens)
-            parts.append(part)
+            part = _compact(embedder.encode_for_index(group, windows), basis)
+            vectors[first : first + len(group)] = part.vectors.rows
+            vector_scales[first : first + len(group)] = part.vectors.scales
+            tokens.append(part.tokens)
+            rows.append(part.windows.rows)
+            scales.append(part.windows.scales)
+            token_lengths += np.diff(part.token_offsets).tolist()
+            window_lengths += np.diff(part.window_offsets).tolist()
+            del part
+            _release_freed_memory()
             if bar is not None:
                 bar.update(len(group))
     finally:
         if bar is not None:
             bar.close()
-    return _concat(parts, embedder.dimension, basis)
+    return IndexVectors(CompactRows(vectors, vector_scales), tokens.take(), _offsets(token_lengths),
+                        CompactRows(rows.take(), scales.take()), _offsets(window_lengths))
+
+
+#: Allocations from this size up are mapped from the system and returned to it when freed (glibc's
+#: ``M_MMAP_THRESHOLD``, set for the process by a large build): otherwise glibc raises the threshold as the
+#: model frees its big activation buffers and keeps them on the heap. Measured embedding 2,048 Python-docs
+#: sentences (the 1,024 longest among them): 483 MB above the loaded model without, 285 MB with it.
+MMAP_THRESHOLD_BYTES = 4 * 2**20
+
+
+def _map_large_allocations() -> None:
+    """Set :data:`MMAP_THRESHOLD_BYTES` (glibc's ``mallopt``; nothing elsewhere)."""
+    try:
+        ctypes.CDLL("libc.so.6").mallopt(-3, MMAP_THRESHOLD_BYTES)     # -3: M_MMAP_THRESHOLD
+    except (OSError, AttributeError):
+        pass
+
+
+def _release_freed_memory() -> None:
+    """Hand the C heap's free pages back to the system (glibc's ``malloc_trim``; nothing elsewhere): the
+    model's variable-length batches leave freed blocks the allocator would otherwise keep resident."""
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
+def _offsets(lengths: list[int]) -> np.ndarray:
+    offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
+    offsets[1:] = np.cumsum(lengths)
+    return offsets

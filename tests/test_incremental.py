@@ -128,3 +128,40 @@ def test_above_the_flat_limit_the_index_is_hnsw_saved_and_loaded(tmp_path, corpu
     for engine in (built, loaded):
         answer = engine.ask("What did the 2015 agreement bar?")
         assert answer.answerable and "cyber" in answer.answer
+
+
+def test_auto_windows_are_encoded_for_small_corpora_and_pooled_for_large_ones():
+    from qa.embedding import ENCODED_WINDOWS_MAX_SENTENCES, window_mode
+
+    assert window_mode("auto", 34) == window_mode("auto", ENCODED_WINDOWS_MAX_SENTENCES) == "encoded"
+    assert window_mode("auto", ENCODED_WINDOWS_MAX_SENTENCES + 1) == "pooled"
+    assert window_mode("encoded", 10**6) == "encoded" and window_mode("pooled", 1) == "pooled"
+    with pytest.raises(ValueError, match="auto, encoded, pooled"):
+        window_mode("fast", 1)
+
+
+@pytest.mark.slow
+def test_a_corpus_crossing_the_window_limit_is_embedded_again_once(wiki, monkeypatch):
+    import json
+
+    import qa.embedding
+
+    corpus, index, first = wiki
+    manifest = lambda: json.loads((index / (index / POINTER).read_text() / "manifest.json").read_text())  # noqa: E731
+    assert manifest()["windows"] == "encoded"
+    monkeypatch.setattr(qa.embedding, "ENCODED_WINDOWS_MAX_SENTENCES", len(first.data.sentences))
+    (corpus / "team" / "faq.txt").write_text("Team FAQ\n\nThe office plants are watered by Priya on Mondays.\n",
+                                            encoding="utf-8")
+    crossed = Engine.load(corpus=corpus, index=index)          # one sentence more than the limit: pooled
+    assert crossed.build_report.embedded_documents == len(crossed.documents)    # every document, once
+    assert manifest()["windows"] == "pooled"
+    offsets = crossed.data.vectors.token_offsets
+    for sentence in crossed.data.sentences:                  # pooled windows: one per 16 tokens of a long sentence
+        tokens = int(offsets[sentence.id + 1] - offsets[sentence.id])
+        windows = crossed.data.vectors.window_offsets[sentence.id + 1] - crossed.data.vectors.window_offsets[sentence.id]
+        assert windows == len(qa.embedding.window_spans(tokens + 2))
+    (corpus / "notes.md").write_text((corpus / "notes.md").read_text(encoding="utf-8") + "\n\nA new line.\n",
+                                     encoding="utf-8")
+    again = Engine.load(corpus=corpus, index=index)
+    assert again.build_report.embedded_documents == 1 and manifest()["windows"] == "pooled"
+    assert again.ask("Who waters the office plants?").citations[0].doc == "team/faq.txt"

@@ -26,7 +26,8 @@ def test_manifest_records_what_it_was_built_from(engine):
     manifest = json.loads((_build_dir(engine.index_dir) / "manifest.json").read_text())
     key = manifest["build_key"]
     assert key["model"] == "all-MiniLM-L6-v2"
-    assert key["chunking"] == {"max_sentences": 2, "overlap": 1, "windows": "encoded"}
+    assert key["chunking"] == {"max_sentences": 2, "overlap": 1, "windows": "auto"}
+    assert manifest["windows"] == "encoded"   # "auto" encodes the windows of a small corpus
     assert set(manifest["files"]) == set(FILES)
     source = manifest["documents"]["us-china-cyber-relations.txt"]
     assert len(source["sha256"]) == 64 and source["size"] > 0 and source["mtime_ns"] > 0
@@ -89,7 +90,7 @@ def test_an_index_of_the_previous_format_is_stale_not_corrupt(engine, fresh_inde
     manifest = json.loads((build / "manifest.json").read_text())
     manifest["build_key"]["format"] = 2
     (build / "manifest.json").write_text(json.dumps(manifest))
-    with pytest.raises(IndexStale, match=r"format changed \(2 -> 5\)"):
+    with pytest.raises(IndexStale, match=r"format changed \(2 -> 6\)"):
         load_index(fresh_index, engine.data.build_key)
 
 
