@@ -143,8 +143,9 @@ class RetrievalSettings:
         dense_candidates: sentences taken from FAISS per question (corpora over ``exact_max``). Defaults to 100.
         lexical_candidates: sentences taken from BM25 per question. Defaults to 50.
         exact_max: corpora up to this many sentences are scored whole, without candidates. Defaults to 500.
-        continuity_boost: added to the sentences of the document a follow-up continues (the document of the
-            best answer to the question it leans on), in a corpus of several documents. Defaults to 0.1.
+        continuity_boost: added to the sentences of a conversation's document (that of the best answer to the
+            previous question) for a question with a history that is not a follow-up, in a corpus of several
+            documents (a follow-up is scoped to that document). Defaults to 0.1.
     """
 
     token_weight: float = 0.5

@@ -11,7 +11,6 @@ from pathlib import Path
 from .abbreviations import Abbreviations
 from .analysis import QuestionInfo, QuestionReader
 from .answer import Answer, Composer, Passages
-from .specifics import specific_words
 from .building import BuildReport, build
 from .chunking import splitter_kind
 from .config import ChunkSettings, Settings
@@ -20,6 +19,7 @@ from .embedding import Embedder
 from .index import FORMAT_VERSION, IndexCorrupt, IndexData, IndexMissing, IndexStale, load_index, save_index
 from .question import QuestionError
 from .retrieval import Query, Retriever
+from .specifics import specific_words
 from .spelling import Speller
 
 logger = logging.getLogger(__name__)

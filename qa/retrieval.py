@@ -132,8 +132,8 @@ class Retriever:
         dense_candidates: sentences taken from FAISS per question. Defaults to 100.
         lexical_candidates: sentences taken from BM25 per question. Defaults to 50.
         exact_max: corpora up to this many sentences are scored whole. Defaults to 500.
-        continuity_boost: added to the sentences of the document a follow-up continues (``Query.prefer``).
-            Defaults to 0.1.
+        continuity_boost: added to the sentences of a conversation's document (``Query.prefer``, set for a
+            question with a history that is not a follow-up; a follow-up is scoped to it). Defaults to 0.1.
     """
 
     def __init__(self, data: IndexData, token_weight: float = 0.5, lexical_weight: float = 0.05,
