@@ -13,7 +13,7 @@ import numpy as np
 from .chunking import Sentence, make_chunks, split_document
 from .config import ChunkSettings
 from .corpus import Document
-from .embedding import BASIS_SENTENCES, Embedder, IndexVectors, TokenBasis, window_mode
+from .embedding import BASIS_SENTENCES, Embedder, IndexVectors, TokenBasis, row_offsets, window_mode
 from .index import FORMAT_VERSION, CompactRows, IndexData, compact_rows, make_faiss_index
 from .lexical import BM25, terms
 from .structure import page_profiles
@@ -122,8 +122,8 @@ def _assemble(pieces: list[tuple[IndexVectors, int, int]], dimension: int, token
         token_lengths += np.diff(np.asarray(source.token_offsets[first : end + 1])).tolist()
         window_lengths += np.diff(np.asarray(source.window_offsets[first : end + 1])).tolist()
         at, t_at, w_at = at + end - first, t_at + t1 - t0, w_at + w1 - w0
-    return IndexVectors(CompactRows(vectors, vector_scales), tokens, _offsets(token_lengths), CompactRows(rows, scales),
-                        _offsets(window_lengths))
+    return IndexVectors(CompactRows(vectors, vector_scales), tokens, row_offsets(token_lengths), CompactRows(rows, scales),
+                        row_offsets(window_lengths))
 
 
 def _empty(dimension: int, basis: TokenBasis) -> IndexVectors:
@@ -172,19 +172,20 @@ def build(docs: list[Document], sources: dict, embedder: Embedder, chunking: Chu
             own_sentences[doc.id] = split_document(doc)
     total = sum(len(own) for own in own_sentences.values())
     mode = window_mode(chunking.windows, total)
+    why = None
     if reuse and previous.manifest.get("windows") != mode:
         # The corpus crossed ENCODED_WINDOWS_MAX_SENTENCES (or the index predates the mode): the windows of
-        # every document must be made the same way, so everything is embedded once more.
-        logger.info("window mode is now %s (%d sentences); re-embedding all", mode, total)
+        # every document must be made the same way.
+        why = f"window mode is now {mode} ({total} sentences)"
+    elif reuse and previous.basis is not None and previous.basis.sentences < min(BASIS_SENTENCES, total // 2):
+        # The token basis was fitted on a corpus too small to stand for this one (under BASIS_SENTENCES
+        # sentences, so re-embedding it costs little).
+        why = f"the corpus outgrew its token basis (fitted on {previous.basis.sentences} sentences)"
+    if why:
+        logger.info("%s; re-embedding all", why)
         reuse = {}
         own_sentences = {doc.id: split_document(doc) for doc in docs}
     basis = previous.basis if reuse else None
-    if basis is not None and basis.sentences < min(BASIS_SENTENCES, total // 2):
-        # The token basis was fitted on a corpus too small to stand for this one: re-embed everything
-        # (the old corpus was under BASIS_SENTENCES sentences, so this costs little).
-        logger.info("the corpus outgrew its token basis (fitted on %d sentences); re-embedding all", basis.sentences)
-        basis, reuse = None, {}
-        own_sentences = {doc.id: split_document(doc) for doc in docs}
     sentences: list[Sentence] = []
     pieces: list[tuple[str, int, int]] = []        # per document: ("old", a, b) or ("new", first, end) in `fresh`
     fresh: list[Sentence] = []
@@ -278,8 +279,8 @@ def _embed(embedder: Embedder, texts: list[str], progress: bool, documents: int,
     finally:
         if bar is not None:
             bar.close()
-    return IndexVectors(CompactRows(vectors, vector_scales), tokens.take(), _offsets(token_lengths),
-                        CompactRows(rows.take(), scales.take()), _offsets(window_lengths))
+    return IndexVectors(CompactRows(vectors, vector_scales), tokens.take(), row_offsets(token_lengths),
+                        CompactRows(rows.take(), scales.take()), row_offsets(window_lengths))
 
 
 #: Allocations from this size up are mapped from the system and returned to it when freed (glibc's
@@ -305,8 +306,3 @@ def _release_freed_memory() -> None:
     except (OSError, AttributeError):
         pass
 
-
-def _offsets(lengths: list[int]) -> np.ndarray:
-    offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
-    offsets[1:] = np.cumsum(lengths)
-    return offsets

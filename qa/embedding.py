@@ -304,9 +304,9 @@ class Embedder:
             flat = [w for group in texts_of for w in group]
             if flat:
                 pooled = [self.encode(flat).astype(np.float16)]
-        return IndexVectors(vectors, np.concatenate(tokens), _offsets(token_lengths),
+        return IndexVectors(vectors, np.concatenate(tokens), row_offsets(token_lengths),
                             np.concatenate(pooled) if pooled else np.zeros((0, dim), np.float16),
-                            _offsets(window_lengths))
+                            row_offsets(window_lengths))
 
 
 def window_spans(n_tokens: int, windows=TOKEN_WINDOWS) -> list[tuple[int, int]]:
@@ -347,7 +347,9 @@ class IndexVectors:
                    np.zeros(1, np.int64), np.zeros((0, dimension), np.float16), np.zeros(1, np.int64))
 
 
-def _offsets(lengths: list[int]) -> np.ndarray:
+def row_offsets(lengths: list[int]) -> np.ndarray:
+    """Where each text's rows start in a grouped array, for texts of ``lengths`` rows (``len(lengths) + 1``
+    int64 numbers, the first 0, the last the total)."""
     offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
     offsets[1:] = np.cumsum(lengths)
     return offsets
