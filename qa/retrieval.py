@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .embedding import POOLED_WINDOW_OFFSET
 from .index import IndexData
 from .lexical import terms
 from .structure import TOPIC_RULES, TopicRule, asks, role_masks
@@ -84,8 +85,9 @@ class Retriever:
 
     **Scores** (stage 2, candidates only): a weighted mean of three signals:
 
-    - dense: the best cosine similarity between the question and the sentence or one of its token
-      windows (vectors pooled from the sentence's tokens at build time);
+    - dense: the best cosine similarity between the question and the sentence or one of its word
+      windows (encoded by the model, or pooled from the sentence's tokens in large corpora, whose
+      similarities gain ``qa.embedding.POOLED_WINDOW_OFFSET``);
     - tokens: MaxSim of the question's token vectors against the sentence's (each question token's best
       match, averaged), which catches paraphrased words;
     - lexical: BM25 over stemmed words, divided by the best BM25 of the query over the corpus (0..1).
@@ -171,6 +173,7 @@ class Retriever:
                         else None)
         self._windows = vectors.windows[: len(vectors.windows)] if small(vectors.windows) else vectors.windows
         self._windows = np.asarray(self._windows, dtype=np.float32) if small(vectors.windows) else self._windows
+        self._window_offset = POOLED_WINDOW_OFFSET if data.manifest.get("windows") == "pooled" else 0.0
         # Chunks as (first sentence, count); every chunk is consecutive sentences of one paragraph.
         firsts = np.array([c.sentence_ids[0] for c in data.chunks], dtype=np.int64)
         counts = np.array([len(c.sentence_ids) for c in data.chunks], dtype=np.int64)
@@ -375,7 +378,7 @@ class Retriever:
         rows, lengths = self._rows(self._window_offsets, ids)
         if len(rows):
             has = np.flatnonzero(lengths)
-            sims = vectors @ np.asarray(self._windows[rows], dtype=np.float32).T
+            sims = vectors @ np.asarray(self._windows[rows], dtype=np.float32).T + self._window_offset
             best = np.maximum.reduceat(sims, np.concatenate([[0], np.cumsum(lengths[has])[:-1]]), axis=1)
             out[:, has] = np.maximum(out[:, has], best)
         return out
