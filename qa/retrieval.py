@@ -86,8 +86,9 @@ class Retriever:
     **Scores** (stage 2, candidates only): a weighted mean of three signals:
 
     - dense: the best cosine similarity between the question and the sentence or one of its word
-      windows (encoded by the model, or pooled from the sentence's tokens in large corpora, whose
-      similarities gain ``qa.embedding.POOLED_WINDOW_OFFSET``);
+      windows (encoded by the model, or pooled from the sentence's tokens in large corpora; the
+      similarity a hit reports for the answer's bar counts a pooled window's plus
+      ``qa.embedding.POOLED_WINDOW_OFFSET``, which is not used for ranking);
     - tokens: MaxSim of the question's token vectors against the sentence's (each question token's best
       match, averaged), which catches paraphrased words;
     - lexical: BM25 over stemmed words, divided by the best BM25 of the query over the corpus (0..1).
@@ -369,16 +370,16 @@ class Retriever:
         out[np.ix_(np.flatnonzero(q_lengths), has)] = sums / q_lengths[q_lengths > 0, None]
         return out
 
-    def dense_scores(self, vectors: np.ndarray, ids: np.ndarray | None = None) -> np.ndarray:
-        """Best cosine similarity of each query vector with sentences ``ids`` (default: all) or their windows:
-        shape ``(n_queries, len(ids))``."""
+    def dense_scores(self, vectors: np.ndarray, ids: np.ndarray | None = None, window_offset: float = 0.0) -> np.ndarray:
+        """Best cosine similarity of each query vector with sentences ``ids`` (default: all) or their windows
+        (each window's plus ``window_offset``, which defaults to 0): shape ``(n_queries, len(ids))``."""
         ids = np.arange(self.size) if ids is None else ids
         vectors = np.asarray(vectors, dtype=np.float32)
         out = vectors @ np.asarray(self.data.vectors.vectors[ids], dtype=np.float32).T
         rows, lengths = self._rows(self._window_offsets, ids)
         if len(rows):
             has = np.flatnonzero(lengths)
-            sims = vectors @ np.asarray(self._windows[rows], dtype=np.float32).T + self._window_offset
+            sims = vectors @ np.asarray(self._windows[rows], dtype=np.float32).T + window_offset
             best = np.maximum.reduceat(sims, np.concatenate([[0], np.cumsum(lengths[has])[:-1]]), axis=1)
             out[:, has] = np.maximum(out[:, has], best)
         return out
@@ -496,7 +497,10 @@ class Retriever:
             self._scope_ids(q.scope)   # unknown documents fail before any work
         lexical_all = np.stack([self.lexical_scores(q) for q in queries])
         ids = self.candidates(queries, lexical_all)
-        dense = self.dense_scores(np.stack([q.vector for q in queries]), ids)
+        vectors = np.stack([q.vector for q in queries])
+        dense = self.dense_scores(vectors, ids)
+        # The evidence the answer is judged on (Hit.dense): pooled windows count what they would score encoded.
+        evidence = self.dense_scores(vectors, ids, self._window_offset) if self._window_offset else dense
         lexical = lexical_all[:, ids]
         norm = 1.0 + self.token_weight + self.lexical_weight
         fused = (dense + self.token_weight * self.token_scores(queries, ids) + self.lexical_weight * lexical) / norm
@@ -514,7 +518,7 @@ class Retriever:
                 outside = ~np.isin(self._sentence_doc[ids], [self._doc_numbers[d] for d in q.scope])
                 fused[row, outside] = -np.inf
         focus = self._focus(queries, fused, ids)
-        on_topic = self._apply_structure(queries, fused, dense, focus, ids)
+        on_topic = self._apply_structure(queries, fused, evidence, focus, ids)
         # The chunks made of candidates: every chunk holding a candidate's chunk-mate, kept when whole.
         chunk_ids = np.unique(np.concatenate([np.arange(a, b + 1) for a, b in
                                               zip(self._chunk_lo[ids].tolist(), self._chunk_hi[ids].tolist()) if b >= a]
@@ -535,7 +539,7 @@ class Retriever:
         # a page question is answered from the document in focus alone (a scope is already kept by -inf above)
         only = [int(focus[q]) if queries[q].topics & self.topic_rules.keys() else None
                 for q in range(len(queries))]
-        hit_lists = [self._hits(chunk_ids, scores[q], best_pos[q], fused[q], dense[q], lexical[q], ids,
+        hit_lists = [self._hits(chunk_ids, scores[q], best_pos[q], fused[q], evidence[q], lexical[q], ids,
                                 set(queries[q].terms), on_topic[q], top_k, only[q])
                      for q in range(len(queries))]
         if logger.isEnabledFor(logging.DEBUG):

@@ -160,15 +160,17 @@ def test_a_corpus_crossing_the_window_limit_is_embedded_again_once(wiki, monkeyp
         tokens = int(offsets[sentence.id + 1] - offsets[sentence.id])
         windows = crossed.data.vectors.window_offsets[sentence.id + 1] - crossed.data.vectors.window_offsets[sentence.id]
         assert windows == len(qa.embedding.window_spans(tokens + 2))
-    # A pooled window scores its offset above its cosine similarity (a question that is the window's own words).
+    # A pooled window's evidence for the answer's bar is its offset above its cosine similarity (a question that
+    # is the window's own words); ranking uses the cosine alone.
     sid = next(s.id for s in crossed.data.sentences
                if crossed.data.vectors.window_offsets[s.id + 1] > crossed.data.vectors.window_offsets[s.id])
     row = int(crossed.data.vectors.window_offsets[sid])
     window = np.asarray(crossed.retriever._windows[row : row + 1], dtype=np.float32)
     window /= np.linalg.norm(window)
-    assert crossed.retriever.dense_scores(window, np.array([sid]))[0, 0] == pytest.approx(
-        1 + qa.embedding.POOLED_WINDOW_OFFSET, abs=0.02)
-    assert first.retriever.dense_scores(window, np.array([sid]))[0, 0] <= 1.0 + 1e-3    # encoded: no offset
+    assert crossed.retriever._window_offset == qa.embedding.POOLED_WINDOW_OFFSET and first.retriever._window_offset == 0
+    assert crossed.retriever.dense_scores(window, np.array([sid]), crossed.retriever._window_offset)[0, 0] == \
+        pytest.approx(1 + qa.embedding.POOLED_WINDOW_OFFSET, abs=0.02)
+    assert crossed.retriever.dense_scores(window, np.array([sid]))[0, 0] == pytest.approx(1, abs=0.02)  # ranking: none
     (corpus / "notes.md").write_text((corpus / "notes.md").read_text(encoding="utf-8") + "\n\nA new line.\n",
                                      encoding="utf-8")
     again = Engine.load(corpus=corpus, index=index)
