@@ -34,17 +34,20 @@ class EvalSetError(ValueError):
 
 @dataclass(frozen=True)
 class EvalItem:
-    """One question: ``gold`` lists verbatim fragments, any of which answers it (empty for abstain kinds)."""
+    """One question: ``gold`` lists verbatim fragments, any of which answers it (empty for abstain kinds);
+    ``docs`` the ids of the documents that answer it, when the set names them (a corpus of many pages)."""
 
     id: str
     kind: str
     question: str
     history: list[str]
     gold: list[str]
+    docs: tuple[str, ...] = ()
 
 
 def load_eval_set(path: Path) -> list[EvalItem]:
-    """Read an evaluation set (one JSON object per line with id, kind, question, history, gold).
+    """Read an evaluation set (one JSON object per line with id, kind, question, history, gold, and
+    optionally docs: the ids of the documents that answer it).
 
     Raises:
         EvalSetError: unreadable file, bad JSON, unknown kind, or an answerable item without gold.
@@ -60,7 +63,7 @@ def load_eval_set(path: Path) -> list[EvalItem]:
         try:
             raw = json.loads(line)
             item = EvalItem(str(raw["id"]), raw["kind"], raw["question"], list(raw.get("history", [])),
-                            list(raw.get("gold", [])))
+                            list(raw.get("gold", [])), tuple(raw.get("docs", ())))
         except (ValueError, KeyError, TypeError) as exc:
             raise EvalSetError(f"{path} line {number}: not an evaluation item ({exc})") from exc
         if item.kind not in KINDS:
@@ -98,11 +101,12 @@ def evaluate(engine, items: list[EvalItem], top_k: int | None = None) -> dict:
         of that kind): ``answer_correct`` (a gold fragment is in the answer; answerable and
         follow-up items), ``rank1``/``top3`` (a gold fragment is in the first / first three
         citations), ``followup_rank1``, ``answer_rate``, ``off_topic_abstained``,
-        ``near_topic_abstained``, ``median_top_citation_chars``, plus item counts.
+        ``near_topic_abstained``, ``median_top_citation_chars``, ``right_doc_rank1`` (the first citation
+        is from one of the item's ``docs``; items that name them), plus item counts.
         ``failures`` lists the items that missed, with what came back.
     """
     answers = engine.ask_many([i.question for i in items], [i.history for i in items], top_k=top_k)
-    correct, rank1, top3, answered, followup_rank1 = [], [], [], [], []
+    correct, rank1, top3, answered, followup_rank1, right_doc = [], [], [], [], [], []
     abstained: dict[str, list[bool]] = {kind: [] for kind in ABSTAIN_KINDS}
     lengths, failures = [], []
     for item, answer in zip(items, answers):
@@ -119,12 +123,16 @@ def evaluate(engine, items: list[EvalItem], top_k: int | None = None) -> dict:
             answered.append(answer.answerable)
             if item.kind == "followup":
                 followup_rank1.append(r1)
+            doc_ok = not item.docs or (bool(answer.citations) and answer.citations[0].doc in item.docs)
+            if item.docs:
+                right_doc.append(doc_ok)
             if answer.answerable and texts:
                 lengths.append(len(texts[0]))
-            if not (ok and r1 and answer.answerable):
+            if not (ok and r1 and answer.answerable and doc_ok):
                 failures.append({"id": item.id, "kind": item.kind, "question": item.question,
                                  "answerable": answer.answerable, "answer": answer.answer,
-                                 "top": texts[0] if texts else None, "gold": item.gold})
+                                 "top": texts[0] if texts else None, "gold": item.gold,
+                                 "top_doc": answer.citations[0].doc if answer.citations else None})
         else:
             abstained[item.kind].append(not answer.answerable)
             if answer.answerable:
@@ -139,6 +147,7 @@ def evaluate(engine, items: list[EvalItem], top_k: int | None = None) -> dict:
         "off_topic_abstained": _share(abstained["off_topic"]),
         "near_topic_abstained": _share(abstained["near_topic"]),
         "median_top_citation_chars": statistics.median(lengths) if lengths else None,
+        "right_doc_rank1": _share(right_doc),
         "items": len(items),
         "answerable_items": len(correct),
         "followup_items": len(followup_rank1),

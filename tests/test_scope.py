@@ -139,6 +139,23 @@ def test_a_question_about_a_page_part_looks_at_the_pages_that_have_it(tmp_path):
     assert answer.answerable and "Priya Nair" in answer.answer
 
 
+def test_eval_scores_the_document_of_the_first_citation_when_a_set_names_it(wiki, ids, tmp_path):
+    from qa.evaluation import evaluate, load_eval_set
+
+    rows = [{"id": "r1", "kind": "answerable", "question": "What did the fishing ban do for the reefs?",
+             "gold": ["ban"], "docs": [ids["reef"]]},
+            {"id": "r2", "kind": "answerable", "question": "What did the fishing ban do for the reefs?",
+             "gold": ["ban"], "docs": [ids["handbook"], ids["article"]]},
+            {"id": "r3", "kind": "answerable", "question": "What did the 2015 agreement bar?", "gold": ["barred"]}]
+    path = tmp_path / "pages.jsonl"
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+    items = load_eval_set(path)
+    assert items[1].docs == (ids["handbook"], ids["article"]) and items[2].docs == ()
+    result = evaluate(wiki, items)
+    assert result["metrics"]["right_doc_rank1"] == 0.5            # r1 right, r2 wrong, r3 names no document
+    assert [f["top_doc"] for f in result["failures"]] == [ids["reef"]]
+
+
 def test_citations_carry_doc_and_title(wiki):
     answer = wiki.ask("What is the greatest threat?", top_k=5)
     assert len({c.doc for c in answer.citations}) > 1   # this question draws on two documents
