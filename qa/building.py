@@ -232,7 +232,7 @@ def build(docs: list[Document], sources: dict, embedder: Embedder, chunking: Chu
                 "profiles": {p.doc: {"title": p.title is not None, "deck": len(p.deck), "byline": len(p.byline),
                                      "bios": len(p.bio), "conclusion": len(p.conclusion), "asked": len(p.asked)}
                              for p in profiles}}
-    data = IndexData(build_key, list(docs), sentences, chunks, vectors, bm25, make_faiss_index(np.asarray(vectors.vectors)),
+    data = IndexData(build_key, list(docs), sentences, chunks, vectors, bm25, make_faiss_index(np.asarray(vectors.vectors), texts=[s.text for s in sentences]),
                      manifest, sources=dict(sources), profiles=profiles, basis=basis)
     report.seconds = time.perf_counter() - started
     return data, report

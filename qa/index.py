@@ -15,7 +15,7 @@ Layout of the index folder::
                                       scale), window_offsets.npy says where
     index/build-<id>/bm25.npz         the sparse BM25 term-by-sentence matrix and its vocabulary
     index/build-<id>/profiles.json    each document's page profile (deck, byline, bios, conclusion, questions)
-    index/build-<id>/sentences.faiss  the HNSW graph, only for corpora above FLAT_MAX_SENTENCES
+    index/build-<id>/sentences.faiss  the HNSW graph (of distinct sentence texts), only for corpora above FLAT_MAX_SENTENCES
 
     index/.lock                       held by the process writing a build (the ``filelock`` package)
 
@@ -84,12 +84,15 @@ LOAD_ATTEMPTS = 5
 FULL_HASH_BYTES = 64 * 2**20
 #: Up to this many sentences the first stage is exact (``IndexFlatIP``); above, HNSW (see ``docs/scale.md``).
 FLAT_MAX_SENTENCES = 20_000
-#: HNSW parameters: neighbours per node, and candidates explored per search and per insertion. Measured on
-#: the 104,155 Python-docs vectors with 300 evaluation questions against an exact search (recall of the
-#: 100 nearest, one search's time): M=32, efSearch=256: 0.870, 0.67 ms, 656 bytes per sentence; M=16,
-#: efSearch=256: 0.840, 0.57 ms; M=16, efSearch=512: 0.899, 1.16 ms, 528 bytes per sentence. The graph
-#: is 13% of the index on disk and a search a few percent of an ``ask``: the smaller graph, searched wider.
-HNSW_M, HNSW_EF_SEARCH, HNSW_EF_CONSTRUCTION = 16, 512, 80
+#: HNSW parameters: neighbours per node, and candidates explored per search and per insertion. The graph
+#: holds one vector per distinct sentence text (the first sentence with it): the Python documentation
+#: repeats "Note" 642 times and "See also" 456 (104,155 sentences, 91,813 distinct texts), and such runs of
+#: equal vectors trap a search. Measured on those vectors with 466 evaluation questions, each embedded alone
+#: as ``ask`` does, against an exact search (the exact nearest found; questions whose best found was over
+#: 0.1 below the exact best; one search's time): every sentence, M=16: 85.0%, 30 trapped, 0.82 ms; every
+#: sentence, M=32: 91.6%, 12; M=48: 99.4%, 0, 1.79 ms (about 400 bytes of graph per sentence, over the
+#: 4 KB budget); distinct texts, M=16: 93.3%, 5; distinct texts, M=32: 98.1%, 1, 0.99 ms, built in 19 s.
+HNSW_M, HNSW_EF_SEARCH, HNSW_EF_CONSTRUCTION = 32, 512, 80
 
 
 class IndexUnusable(Exception):
@@ -135,13 +138,15 @@ class IndexData:
     basis: TokenBasis | None = None
 
 
-def make_faiss_index(vectors: np.ndarray, flat_max: int | None = None):
+def make_faiss_index(vectors: np.ndarray, flat_max: int | None = None, texts: list[str] | None = None):
     """A FAISS inner-product index over ``vectors`` (shape ``(n, d)``): exact up to ``flat_max`` rows, HNSW
-    (over 8-bit copies of the vectors) above.
+    (over 8-bit copies of the vectors) above. Either returns row numbers as ids.
 
     Args:
         vectors: unit vectors, float32.
         flat_max: most rows searched exactly. Defaults to :data:`FLAT_MAX_SENTENCES`.
+        texts: the sentence of each row. The graph then holds only the first row of each distinct text (see
+            :data:`HNSW_M`; a search finds the others with :func:`text_twins`). Defaults to every row.
     """
     import faiss
 
@@ -149,14 +154,46 @@ def make_faiss_index(vectors: np.ndarray, flat_max: int | None = None):
     vectors = np.ascontiguousarray(vectors, dtype=np.float32)
     if len(vectors) <= flat_max:
         index = faiss.IndexFlatIP(vectors.shape[1])
-    else:   # 8-bit vectors in the graph: it only picks candidates, which are then scored exactly
-        index = faiss.IndexHNSWSQ(vectors.shape[1], faiss.ScalarQuantizer.QT_8bit, HNSW_M, faiss.METRIC_INNER_PRODUCT)
-        index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
-        index.hnsw.efSearch = HNSW_EF_SEARCH
-        index.train(vectors)
-    if len(vectors):
-        index.add(vectors)
+        if len(vectors):
+            index.add(vectors)
+        return index
+    # 8-bit vectors in the graph: it only picks candidates, which are then scored exactly
+    graph = faiss.IndexHNSWSQ(vectors.shape[1], faiss.ScalarQuantizer.QT_8bit, HNSW_M, faiss.METRIC_INNER_PRODUCT)
+    graph.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
+    graph.hnsw.efSearch = HNSW_EF_SEARCH
+    rows = (np.sort(np.unique(texts, return_index=True)[1]) if texts is not None
+            else np.arange(len(vectors))).astype(np.int64)
+    graph.train(vectors[rows])
+    index = faiss.IndexIDMap(graph)
+    index.add_with_ids(np.ascontiguousarray(vectors[rows]), rows)
     return index
+
+
+def hnsw_of(index):
+    """The HNSW graph of a FAISS index from :func:`make_faiss_index` (or of an older bare HNSW index), else None."""
+    import faiss
+
+    inner = faiss.downcast_index(index.index) if isinstance(index, faiss.IndexIDMap) else index
+    return inner.hnsw if hasattr(inner, "hnsw") else None
+
+
+def text_twins(texts: list[str]) -> dict[int, np.ndarray]:
+    """``{first row: every row}`` for each text that several rows share (the rows a graph of distinct texts
+    stands for by its first). Grouped by hash with numpy (a Python loop over 100,000 texts takes a
+    noticeable part of a load), each group checked for equal texts."""
+    hashes = np.fromiter((hash(text) for text in texts), dtype=np.int64, count=len(texts))
+    order = np.argsort(hashes, kind="stable")             # equal hashes together, rows ascending
+    ordered = hashes[order]
+    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]]) if len(texts) else np.zeros(0, np.int64)
+    sizes = np.diff(np.r_[starts, len(texts)])
+    twins: dict[int, np.ndarray] = {}
+    for start, size in zip(starts[sizes > 1].tolist(), sizes[sizes > 1].tolist()):
+        rows = order[start : start + size]
+        groups: dict[str, list[int]] = {}
+        for row in rows.tolist():                          # different texts with one hash stay apart
+            groups.setdefault(texts[row], []).append(row)
+        twins.update({members[0]: np.array(members, dtype=np.int64) for members in groups.values() if len(members) > 1})
+    return twins
 
 
 def compact_rows(rows) -> tuple[np.ndarray, np.ndarray]:
@@ -500,13 +537,13 @@ def _parse_build(build: Path, build_key: dict, raw: dict) -> IndexData:
                                np.asarray(mapped["window_offsets.npy"]))
         if HNSW_FILE in raw:
             faiss_index = faiss.deserialize_index(np.frombuffer(raw[HNSW_FILE], dtype=np.uint8))
-            faiss_index.hnsw.efSearch = HNSW_EF_SEARCH
+            hnsw_of(faiss_index).efSearch = HNSW_EF_SEARCH
         else:
             faiss_index = make_faiss_index(np.asarray(vectors.vectors, dtype=np.float32))
     except Exception as exc:  # faiss raises RuntimeError, numpy ValueError, json ValueError, IndexError...
         raise IndexCorrupt(f"index in {build} cannot be read ({type(exc).__name__})") from exc
     n = len(sentences)
-    if (len(vectors.vectors) != n or faiss_index.ntotal != n or len(vectors.token_offsets) != n + 1
+    if (len(vectors.vectors) != n or faiss_index.ntotal > n or len(vectors.token_offsets) != n + 1
             or len(vectors.window_offsets) != n + 1 or int(vectors.token_offsets[-1]) != len(vectors.tokens)
             or int(vectors.window_offsets[-1]) != len(vectors.windows) or bm25.size != n):
         raise IndexCorrupt(f"index in {build} is inconsistent (vector and table sizes differ)")

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .embedding import POOLED_WINDOW_OFFSET
-from .index import IndexData
+from .index import IndexData, text_twins
 from .lexical import terms
 from .structure import TOPIC_RULES, TopicRule, asks, role_masks
 
@@ -19,6 +19,9 @@ IN_MEMORY_BYTES = 64 * 2**20
 #: A page part that at most this many documents have (a byline, authors' bios) is a candidate in all of them
 #: for a question about it ("who wrote this?"); a commoner part (a deck) only in the best hits' documents.
 RARE_ROLE_DOCS = 20
+#: Most sentences of one repeated text that a FAISS hit on it brings in as candidates ("Note" is 642 sentences of
+#: the Python documentation; one of them is as good as another for the first stage).
+MAX_TWINS = 32
 
 
 @dataclass(frozen=True)
@@ -175,6 +178,8 @@ class Retriever:
         self._windows = vectors.windows[: len(vectors.windows)] if small(vectors.windows) else vectors.windows
         self._windows = np.asarray(self._windows, dtype=np.float32) if small(vectors.windows) else self._windows
         self._window_offset = POOLED_WINDOW_OFFSET if data.manifest.get("windows") == "pooled" else 0.0
+        # A graph of distinct texts (qa.index.make_faiss_index) stands for each repeated sentence by its first.
+        self._twins = text_twins([s.text for s in data.sentences]) if hasattr(data.faiss_index, "id_map") else {}
         # Chunks as (first sentence, count); every chunk is consecutive sentences of one paragraph.
         firsts = np.array([c.sentence_ids[0] for c in data.chunks], dtype=np.int64)
         counts = np.array([len(c.sentence_ids) for c in data.chunks], dtype=np.int64)
@@ -262,6 +267,13 @@ class Retriever:
         _, ids = index.search(np.ascontiguousarray(vectors, dtype=np.float32), min(k, self.size))
         return ids
 
+    def _with_twins(self, ids: np.ndarray) -> np.ndarray:
+        """``ids`` (from FAISS, best first) with the other sentences of the same text after each, at most
+        ``MAX_TWINS`` of a text."""
+        if not self._twins or not any(i in self._twins for i in ids.tolist()):
+            return ids
+        return np.concatenate([self._twins[i][:MAX_TWINS] if i in self._twins else [i] for i in ids.tolist()])
+
     def candidates(self, queries: list[Query], lexical: np.ndarray) -> np.ndarray:
         """Sorted ids of the sentences worth scoring precisely for ``queries`` (see the class notes).
 
@@ -278,7 +290,7 @@ class Retriever:
         unscoped = [row for row, s in enumerate(scoped) if not s]
         if unscoped:
             nearest = self._nearest(np.stack([queries[r].vector for r in unscoped]), self.dense_candidates)
-            picked.append(nearest[nearest >= 0].ravel())
+            picked.append(self._with_twins(nearest[nearest >= 0].ravel()))
             for row, ids in zip(unscoped, nearest):
                 asked = queries[row].topics & self.topic_rules.keys()
                 if asked:   # the page parts of the best hits' documents, and of the few pages having the part asked
@@ -293,7 +305,7 @@ class Retriever:
                 sims = np.asarray(self.data.vectors.vectors[ids], dtype=np.float32) @ queries[row].vector \
                     if len(ids) <= 50 * self.dense_candidates else None
                 if sims is None:
-                    near = self._nearest(queries[row].vector[None, :], 20 * self.dense_candidates)[0]
+                    near = self._with_twins(self._nearest(queries[row].vector[None, :], 20 * self.dense_candidates)[0])
                     picked.append(near[np.isin(near, ids)][: self.dense_candidates])
                 else:
                     picked.append(ids[np.argsort(-sims)[: self.dense_candidates]])

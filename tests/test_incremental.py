@@ -130,6 +130,34 @@ def test_above_the_flat_limit_the_index_is_hnsw_saved_and_loaded(tmp_path, corpu
         assert answer.answerable and "cyber" in answer.answer
 
 
+@pytest.mark.slow
+def test_the_graph_holds_each_text_once_and_a_search_finds_every_copy(tmp_path, corpus_dir, monkeypatch):
+    import qa.index
+    from qa.config import RetrievalSettings, Settings
+    from qa.index import text_twins
+
+    corpus = tmp_path / "corpus"
+    shutil.copytree(corpus_dir, corpus)
+    article = next(corpus.glob("*.txt"))
+    quoted = "Absent effective international enforcement mechanisms, cyber theft trends are likely to continue."
+    assert quoted in article.read_text(encoding="utf-8")
+    (corpus / "digest.md").write_text(f"# Weekly digest\n\nA quote of the week.\n\n{quoted}\n\n{quoted}\n",
+                                      encoding="utf-8")
+    monkeypatch.setattr(qa.index, "FLAT_MAX_SENTENCES", 10)
+    settings = Settings(retrieval=RetrievalSettings(exact_max=5, dense_candidates=8, lexical_candidates=4))
+    engine = Engine.load(corpus=corpus, index=tmp_path / "index", settings=settings)
+    texts = [s.text for s in engine.data.sentences]
+    copies = [s.id for s in engine.data.sentences if s.text == quoted]
+    assert len(copies) == 3 and text_twins(texts)[copies[0]].tolist() == copies
+    assert engine.data.faiss_index.ntotal == len(set(texts)) < len(texts)
+    _, ids = engine.data.faiss_index.search(engine.embedder.encode([quoted]), 1)
+    assert ids[0, 0] == copies[0]                                   # a sentence id: the first copy's
+    candidates = engine.retriever.candidates([engine.make_query(quoted)], np.zeros((1, len(texts)), np.float32))
+    assert set(copies) <= set(candidates.tolist())                # the graph's hit brings in the other copies
+    answer = engine.ask("Are cyber theft trends likely to continue?", doc="digest.md")
+    assert answer.answerable and answer.answer == quoted and answer.citations[0].doc == "digest.md"
+
+
 def test_auto_windows_are_encoded_for_small_corpora_and_pooled_for_large_ones():
     from qa.embedding import ENCODED_WINDOWS_MAX_SENTENCES, window_mode
 
