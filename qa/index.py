@@ -161,8 +161,10 @@ def make_faiss_index(vectors: np.ndarray, flat_max: int | None = None, texts: li
     graph = faiss.IndexHNSWSQ(vectors.shape[1], faiss.ScalarQuantizer.QT_8bit, HNSW_M, faiss.METRIC_INNER_PRODUCT)
     graph.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
     graph.hnsw.efSearch = HNSW_EF_SEARCH
-    rows = (np.sort(np.unique(texts, return_index=True)[1]) if texts is not None
-            else np.arange(len(vectors))).astype(np.int64)
+    # The first row of each text (a dict: np.unique would copy the texts into one fixed-width array as wide
+    # as the longest sentence, gigabytes for 100,000 sentences).
+    rows = (np.array(sorted({text: row for row, text in reversed(list(enumerate(texts)))}.values()), dtype=np.int64)
+            if texts is not None else np.arange(len(vectors), dtype=np.int64))
     graph.train(vectors[rows])
     index = faiss.IndexIDMap(graph)
     index.add_with_ids(np.ascontiguousarray(vectors[rows]), rows)
