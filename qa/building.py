@@ -139,7 +139,8 @@ def _compact(vectors: IndexVectors, basis: TokenBasis) -> IndexVectors:
 
 
 def build(docs: list[Document], sources: dict, embedder: Embedder, chunking: ChunkSettings, build_key: dict,
-          previous: IndexData | None = None, progress: bool = False) -> tuple[IndexData, BuildReport]:
+          previous: IndexData | None = None, progress: bool = False,
+          skipped: list | None = None) -> tuple[IndexData, BuildReport]:
     """Split, chunk and embed ``docs`` into an :class:`IndexData`, reusing ``previous`` for unchanged documents.
 
     A document is unchanged when ``previous`` has the same id with the same content hash
@@ -154,13 +155,15 @@ def build(docs: list[Document], sources: dict, embedder: Embedder, chunking: Chu
         build_key: model, chunking, splitter and format (stored, compared on load).
         previous: the index being replaced, if any. Defaults to None (embed everything).
         progress: show a progress bar (documents, sentences, time left) while embedding. Defaults to False.
+        skipped: the corpus files that are not documents (:class:`qa.corpus.SkippedFile`), for the report and,
+            those read and found to hold no text, the manifest. Defaults to none.
 
     Returns:
         ``(data, report)``.
     """
     started = time.perf_counter()
     reuse = _reusable(previous if previous is not None and previous.build_key == build_key else None, sources)
-    report = BuildReport(documents=len(docs))
+    report = BuildReport(documents=len(docs), skipped=list(skipped or []))
     if previous is not None:
         report.removed_documents = len({s.doc for s in previous.sentences} - {d.id for d in docs})
     own_sentences: dict[str, list[Sentence]] = {}
@@ -231,7 +234,8 @@ def build(docs: list[Document], sources: dict, embedder: Embedder, chunking: Chu
                            "windows": int(len(vectors.windows)), "tokens": int(len(vectors.tokens))},
                 "profiles": {p.doc: {"title": p.title is not None, "deck": len(p.deck), "byline": len(p.byline),
                                      "bios": len(p.bio), "conclusion": len(p.conclusion), "asked": len(p.asked)}
-                             for p in profiles}}
+                             for p in profiles},
+                "skipped": {item.path: item.record() for item in report.skipped if item.record() is not None}}
     data = IndexData(build_key, list(docs), sentences, chunks, vectors, bm25, make_faiss_index(np.asarray(vectors.vectors), texts=[s.text for s in sentences]),
                      manifest, sources=dict(sources), profiles=profiles, basis=basis)
     report.seconds = time.perf_counter() - started

@@ -44,10 +44,22 @@ class CorpusError(Exception):
 
 @dataclass(frozen=True)
 class SkippedFile:
-    """A file of the corpus folder that is not a document, and why (for the build summary)."""
+    """A file of the corpus folder that is not a document, and why (for the build summary).
+
+    ``size`` and ``mtime_ns`` are the file's when it was read and found to hold no text (None otherwise): an
+    index records them, so the next load skips the file unread while they do not change.
+    """
 
     path: str
     reason: str
+    size: int | None = None
+    mtime_ns: int | None = None
+
+    def record(self) -> dict | None:
+        """``{"size", "mtime_ns", "reason"}`` for an index's manifest, or None for a file not read."""
+        if self.size is None:
+            return None
+        return {"size": self.size, "mtime_ns": self.mtime_ns, "reason": self.reason}
 
 
 @dataclass(frozen=True)
@@ -384,8 +396,9 @@ def read_corpus(corpus_dir: Path, previous=None, max_bytes: int = MAX_FILE_BYTES
     """Read the documents under ``corpus_dir``, taking unchanged ones from ``previous`` (an index's data) unread.
 
     A file whose size and modification time match the previous build's record is not read again, so an
-    unchanged wiki of thousands of pages costs one ``stat`` per file. Other files are read as by
-    :func:`load_corpus`, with the same skip rules.
+    unchanged wiki of thousands of pages costs one ``stat`` per file; nor is a file the previous build found
+    to hold no text (an index or search page), while its size and time are those recorded in the index's
+    manifest (``"skipped"``). Other files are read as by :func:`load_corpus`, with the same skip rules.
 
     Returns:
         ``(docs, sources, skipped)``: the documents sorted by id; ``{doc_id: {"path", "size", "mtime_ns",
@@ -398,8 +411,9 @@ def read_corpus(corpus_dir: Path, previous=None, max_bytes: int = MAX_FILE_BYTES
     found, missed = _scan(corpus_dir)
     if not found and not missed:
         raise _no_files(corpus_dir)
-    known = {}
+    known, textless = {}, {}
     if previous is not None:
+        textless = previous.manifest.get("skipped") or {}
         by_id = {doc.id: doc for doc in previous.documents}
         known = {doc_id: (by_id[doc_id], src) for doc_id, src in previous.sources.items()
                  if isinstance(src, dict) and doc_id in by_id}
@@ -416,13 +430,18 @@ def read_corpus(corpus_dir: Path, previous=None, max_bytes: int = MAX_FILE_BYTES
             docs.append(old[0])
             sources[doc_id] = old[1]
             continue
+        seen = textless.get(doc_id)
+        if (isinstance(seen, dict) and seen.get("size") == stat.st_size and seen.get("mtime_ns") == stat.st_mtime_ns
+                and seen.get("reason")):
+            missed.append(SkippedFile(doc_id, str(seen["reason"]), stat.st_size, stat.st_mtime_ns))
+            continue
         try:
             doc, empty = _load(path, doc_id, max_bytes)
         except _Unusable as exc:
             missed.append(SkippedFile(doc_id, str(exc)))
             continue
         if empty:
-            missed.append(SkippedFile(doc_id, empty))
+            missed.append(SkippedFile(doc_id, empty, stat.st_size, stat.st_mtime_ns))
             continue
         docs.append(doc)
         sources[doc_id] = {**record, "sha256": document_hash(doc)}

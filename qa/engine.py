@@ -138,8 +138,7 @@ class Engine:
             if previous is not None and not unchanged:
                 logger.info("corpus changed; updating the index in %s", index_dir)
             data, report = build(docs, sources, embedder, chunking, build_key,
-                                 previous=None if full else previous, progress=progress)
-            report.skipped = skipped
+                                 previous=None if full else previous, progress=progress, skipped=skipped)
             cls._save(data, index_dir)
             logger.info("%s", report.summary())
         engine = cls(data.documents, data, embedder, corpus_dir=corpus_dir, index_dir=index_dir, settings=settings)

@@ -204,3 +204,31 @@ def test_a_corpus_crossing_the_window_limit_is_embedded_again_once(wiki, monkeyp
     again = Engine.load(corpus=corpus, index=index)
     assert again.build_report.embedded_documents == 1 and manifest()["windows"] == "pooled"
     assert again.ask("Who waters the office plants?").citations[0].doc == "team/faq.txt"
+
+
+def test_a_file_without_text_is_recorded_and_not_read_again_until_it_changes(tmp_path, corpus_dir, monkeypatch):
+    import json
+    import os
+
+    import qa.corpus
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    shutil.copy2(next(corpus_dir.iterdir()), corpus / "article.txt")
+    links = "".join(f'<li><a href="p{i}.html">Page {i}</a></li>' for i in range(40))
+    (corpus / "contents.html").write_text(f"<html><head><title>Contents</title></head><body><ul>{links}</ul></body></html>",
+                                          encoding="utf-8")
+    first = Engine.load(corpus=corpus, index=tmp_path / "index")
+    assert [item.path for item in first.skipped] == ["contents.html"]
+    manifest = json.loads((tmp_path / "index" / (tmp_path / "index" / POINTER).read_text() / "manifest.json").read_text())
+    assert manifest["skipped"]["contents.html"]["reason"] == first.skipped[0].reason
+    reads = []
+    real_load = qa.corpus._load
+    monkeypatch.setattr(qa.corpus, "_load", lambda path, *rest: reads.append(path.name) or real_load(path, *rest))
+    again = Engine.load(corpus=corpus, index=tmp_path / "index")
+    assert again.build_report is None and reads == []                   # neither re-read nor rebuilt
+    assert [(item.path, item.reason) for item in again.skipped] == [(item.path, item.reason) for item in first.skipped]
+    stat = (corpus / "contents.html").stat()
+    os.utime(corpus / "contents.html", ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))   # touched: read again
+    touched = Engine.load(corpus=corpus, index=tmp_path / "index")
+    assert reads == ["contents.html"] and [item.path for item in touched.skipped] == ["contents.html"]
