@@ -62,11 +62,12 @@ _WHICH = re.compile(r"^\W*((what\s+(is|are|was|were)\s+)?(the\s+)?names?\s+of(\s
 NAMED_KINDS = frozenset("""companies firms corporations businesses banks brands countries nations governments
 cities regions provinces people persons individuals officials leaders officers ministers executives
 politicians presidents diplomats members agencies organizations organisations groups institutions
-universities newspapers websites""".split())
+universities newspapers websites ministries bureaus committees councils teams""".split())
 #: ... and their singulars ("what university did she attend", "the name of the official who ...").
 NAMED_KIND = frozenset("""company firm corporation business bank brand country nation government city region
 province person individual official leader officer minister executive politician president diplomat member agency
-organization organisation group institution university newspaper website""".split())
+organization organisation group institution university newspaper website ministry bureau committee
+council team""".split())
 _WHO = re.compile(r"^\W*(who|whom)\b", re.IGNORECASE)
 # The predicate of a which/who question: what the things asked for did or had done to them. Auxiliaries
 # come before it ("were hit", "will lead"); after "did/does/do" a subject comes first ("did chinese
@@ -296,7 +297,10 @@ def missing(focus: Focus, answer: str) -> str | None:
         return "a question pinned to a time (tomorrow, next week ...), and the answer says no time"
     if focus.things and focus.others:
         words = set(re.findall(r"[\w’'-]+", answer.lower()))
-        named = focus.things != "who" and bool(_kind_forms(focus.things) & words)
+        # "which firms": the kind's own word; "who benefits": any kind of named things the question does not
+        # mention, in the plural ("especially to firms attempting to compete")
+        named = (any(not set(terms(word)) & set(focus.others) for word in words & NAMED_KINDS)
+                 if focus.things == "who" else bool(_kind_forms(focus.things) & words))
         held = sum(word in said for word in focus.others)
         asked = "who" if focus.things == "who" else f"which {focus.things}"
         if not named and held < MIN_OTHER_WORDS * len(focus.others):
