@@ -77,3 +77,74 @@ def test_prc_is_read_as_china(engine):
     answer = engine.ask("why should the us and prc be the ones leading on this")
     assert answer.answerable and "As the world’s largest economies" in answer.answer
     assert "read 'prc' as 'China'" in answer.notes
+
+
+# -- follow-ups that point into an earlier answer ---------------------------------------------------
+
+from qa.followup import Reference, named_things, reference, resolve, wants_neighbourhood  # noqa: E402
+from qa.question import is_followup  # noqa: E402
+
+BIOS = "Captain Adam Greer is a U.S. pilot. Nathan Montierth is a fellow at the Carnegie Center in Beijing."
+
+
+@pytest.mark.parametrize("question, position", [
+    ("where is the second one based", 1), ("what does the 2nd author do", 1), ("and the latter?", -1),
+    ("where does the other one work", None), ("tell me about the first of them", 0),
+])
+def test_a_phrase_pointing_at_one_of_the_things_named(question, position):
+    found = reference(question)
+    assert found is not None and found.position == position
+    assert is_followup(question, ["who wrote this piece"])
+
+
+@pytest.mark.parametrize("question", ["what was the first dialogue about", "what is the other side's view"])
+def test_an_ordinal_before_a_longer_phrase_is_no_pointer(question):
+    assert reference(question) is None
+
+
+def test_the_things_an_answer_names_are_its_sentences_subjects_or_its_names():
+    assert named_things(BIOS) == ["Captain Adam Greer", "Nathan Montierth"]
+    assert named_things("Accordingly, groups like the Carnegie Endowment for International Peace and the "
+                        "Brookings Institution agree.") == ["Carnegie Endowment for International Peace",
+                                                            "Brookings Institution"]
+
+
+def test_a_pointer_resolves_to_the_thing_named():
+    assert resolve(Reference("the second one", 1), [BIOS], ["who wrote it", "where is the second one based"]) \
+        == "Nathan Montierth"
+    # "the other one": the thing no later question named, from the answer that named several
+    assert resolve(Reference("the other one", None), ["Adam Greer works at the Air Force Academy.", BIOS],
+                   ["who wrote it", "where does adam greer work", "where does the other one work"]) == "Nathan Montierth"
+    assert resolve(Reference("the third one", 2), [BIOS], []) is None
+
+
+@pytest.mark.parametrize("question, how", [
+    ("so what do they suggest instead", "next"), ("what else could go wrong", "next"),
+    ("which one is the most important", "next"), ("why that area specifically", "reason"),
+    ("and why did that fail", "reason"), ("when was it held", None),
+])
+def test_what_a_follow_up_asks_of_the_passage_after_its_answer(question, how):
+    assert wants_neighbourhood(question) == how
+
+
+@pytest.mark.parametrize("history, question, gold, note", [
+    (["who wrote this piece"], "where is the second one based", "Carnegie-Tsinghua Center for Global Policy in Beijing",
+     "read 'the second one' as 'Nathan Montierth'"),
+    (["who wrote the article", "where does adam greer work"], "where does the other one work",
+     "Carnegie-Tsinghua Center", "read 'the other one' as 'Nathan Montierth'"),
+    (["whats the nuclear comparison in the article"], "so what do they suggest instead",
+     "focusing efforts on protecting civilian cyber infrastructure", None),
+    (["what did obama and xi agree in 2015"], "and why did that fail", "There are several possible explanations", None),
+])
+def test_follow_ups_read_with_the_earlier_answer(engine, history, question, gold, note):
+    answer = engine.ask(question, history=history)
+    assert answer.answerable and gold in answer.answer
+    assert note is None or note in answer.notes
+    assert answer.question == question
+
+
+def test_a_follow_up_with_a_pointer_is_answered_the_same_in_a_batch(engine):
+    alone = engine.ask("where is the second one based", history=["who wrote this piece"])
+    batch = engine.ask_many(["what did the 2015 agreement bar", "where is the second one based"],
+                            [[], ["who wrote this piece"]])
+    assert batch[1].answer == alone.answer and batch[1].notes == alone.notes
