@@ -89,25 +89,38 @@ _FILLER = frozenset("might must may also without within whether yet even".split(
 MIN_OTHER_WORDS = 0.5
 
 
-def _named_kind(question: str) -> tuple[str | None, str]:
+def _named_kind(question: str) -> tuple[str | None, str, str]:
     """The kind of named things a "which/what <kind>" question asks for ("firms" in "which american firms
-    lost data"; numbers and one modifier may come first), and the rest of the question after it; ``(None,
-    "")`` when the phrase after "which" is not one of :data:`NAMED_KINDS` ("which two realms", "which
-    chinese leader keeps ...")."""
+    lost data"; numbers and one modifier may come first), the rest of the question after it, and the
+    modifier of a which/what question ("american"; "" when none); ``(None, "", "")`` when the phrase after
+    "which" is not one of :data:`NAMED_KINDS` ("which two realms", "which chinese leader keeps ...")."""
     match = _WHICH.match(question)
     if not match:
-        return None, ""
-    modifiers, allowed = 0, 1 if match.group(1).lower() in ("which", "what") else 4   # "the name of the doj official"
+        return None, "", ""
+    which = match.group(1).lower() in ("which", "what")
+    modifiers, allowed = [], 1 if which else 4   # "the name of the doj official"
     for word in re.finditer(r"\S+", match.group("phrase")):
         lowered = word.group().lower()
         if lowered in _NUMBER_WORDS or lowered.isdigit():
             continue
         if lowered in NAMED_KINDS or lowered in NAMED_KIND:
-            return lowered, question[match.start("phrase") + word.end():]
-        modifiers += 1
-        if modifiers > allowed:
-            return None, ""
-    return None, ""
+            return lowered, question[match.start("phrase") + word.end():], modifiers[0] if which and modifiers else ""
+        modifiers.append(lowered)
+        if len(modifiers) > allowed:
+            return None, "", ""
+    return None, "", ""
+
+
+def _mentions(word: str, answer: str) -> bool:
+    """Whether ``answer`` mentions the modifier ``word`` of a which-question: a word with its first four letters
+    ("chinese" by "China’s", "american" by "America"), or a short one as a word, dotted or as the initials of
+    a name ("us" by "U.S." or "United States")."""
+    if len(word) >= 4:
+        return any(w.startswith(word[:4]) for w in re.findall(r"[\w’'-]+", answer.lower()))
+    plain = answer.replace(".", "")
+    initials = {"".join(w[0] for w in run.split()).lower()
+                for run in re.findall(r"[A-Z][\w’'-]*(?:\s+[A-Z][\w’'-]*)+", answer)}
+    return word in re.findall(r"[\w’'-]+", plain.lower()) or word in initials
 
 
 # Past participles that do not end in -ed or -en: after "is/was/were" they are the predicate ("were hit").
@@ -191,6 +204,8 @@ class Focus:
     must name too ("what did the us and china sign in 2017"); a why-question has none: its answer gives
     reasons, and the article's own question may hold the year ("Why has the 2015 agreement fallen short?").
     ``directive`` is True when the speaker is asked what they recommended, suggested, proposed or urged.
+    ``modifier`` is the word narrowing a which-question's kind ("us" in "which us companies were hacked"),
+    which an answer naming none of the kind must mention.
     """
 
     speaker: tuple[str, ...] = ()
@@ -201,6 +216,7 @@ class Focus:
     pinned: bool = False
     numbers: tuple[str, ...] = ()
     directive: bool = False
+    modifier: str = ""
 
 
 _NOTHING = Focus()
@@ -227,9 +243,9 @@ def question_focus(question: str, followup: bool = False) -> Focus:
         if not words & _UNNAMED_SPEAKERS:
             speaker = tuple(dict.fromkeys(terms(who)))
             directive = bool(match.group("verb") and _DIRECTIVE_VERBS.fullmatch(match.group("verb")))
-    things, rest = (None, "")
+    things, rest, modifier = (None, "", "")
     if not followup:
-        things, rest = _named_kind(question)
+        things, rest, modifier = _named_kind(question)
         who = _WHO.match(question) if things is None else None
         if who:
             things, rest = "who", question[who.end():]
@@ -238,7 +254,8 @@ def question_focus(question: str, followup: bool = False) -> Focus:
               if things else ())
     numbers = () if _WHY.match(question) else tuple(dict.fromkeys(_NUMBER.findall(question)))
     return Focus(speaker, bool(_FUTURE_TIME_QUESTION.search(question)), things, others,
-                 predicate(rest) if things else (), bool(_PINNED_TIME.search(question)), numbers, directive)
+                 predicate(rest) if things else (), bool(_PINNED_TIME.search(question)), numbers, directive,
+                 modifier)
 
 
 def _supported(verbs: tuple[str, ...], answer: str, said: set[str]) -> bool:
@@ -306,6 +323,8 @@ def missing(focus: Focus, answer: str) -> str | None:
         if not named and held < MIN_OTHER_WORDS * len(focus.others):
             return (f"the question asks {asked}, the answer names none and holds {held} of its "
                     f"{len(focus.others)} other content words")
+        if not named and focus.modifier and not _mentions(focus.modifier, answer):
+            return f"the question asks {asked} of {focus.modifier}, and the answer names none nor mentions {focus.modifier}"
         if not named and not _supported(focus.predicate, answer, said):
             return (f"the question asks {asked} {' '.join(focus.predicate)}, and the answer names none of "
                     f"them nor says {' '.join(focus.predicate)}")

@@ -148,3 +148,13 @@ def test_a_follow_up_with_a_pointer_is_answered_the_same_in_a_batch(engine):
     batch = engine.ask_many(["what did the 2015 agreement bar", "where is the second one based"],
                             [[], ["who wrote this piece"]])
     assert batch[1].answer == alone.answer and batch[1].notes == alone.notes
+
+
+@pytest.mark.parametrize("question, answer, refused", [
+    ("which us companies were hacked by china", "State hackers in the People’s Liberation Army may act alone.", True),
+    ("which us companies were hacked by china", "Chinese hackers infiltrated U.S. companies.", False),
+    ("which chinese organizations might hack alone", "Hackers in China’s state-owned enterprises may hack alone.", False),
+    ("which chinese banks have been attacked", "Attacks on banking systems could be catastrophic.", True),
+])
+def test_a_which_question_s_modifier_must_be_mentioned(question, answer, refused):
+    assert (missing(question_focus(question), answer) is not None) is refused
