@@ -93,9 +93,11 @@ _ASKS_NAME = re.compile(r"^\s*(who|whom|whose)\b", re.IGNORECASE)
 # "by what percentage did theft fall", "what share of ...": a quantity, wherever it is asked.
 _ASKS_SHARE = re.compile(r"\b((by|to|in) (what|which|how much) (percentage|percent|proportion|share|fraction|margin|"
                          r"amount)|(what|which) (percentage|percent|proportion|share|fraction) of)\b", re.IGNORECASE)
-# "the exact date of", "on what day": a calendar date, which "earlier this month" is not.
-_ASKS_DATE = re.compile(r"\b((exact|precise|specific|actual) (date|day)|(the )?dates? (of|when|on which)|"
-                        r"(on )?(what|which) (date|day)\b(?! of the week))", re.IGNORECASE)
+# "the exact date of", "on what day": the day, which "in March" is not; "the date of", "what date": a calendar
+# date, which "earlier this month" is not.
+_ASKS_DAY = re.compile(r"\b((exact|precise|specific|actual) (date|day)|(on )?(what|which) day\b(?! of the week))",
+                       re.IGNORECASE)
+_ASKS_DATE = re.compile(r"\b((the )?dates? (of|when|on which)|(on )?(what|which) date)\b", re.IGNORECASE)
 # "what is the name of the forum", "names of the hackers", "what is the report called": a name or title.
 _ASKS_TITLE = re.compile(r"^\W*((what|which)(['’]?s| is| was| are| were) the (exact |full |official )?(names?|titles?) of|"
                          r"(the )?(exact |full |official )?(names?|titles?) of)\b|"
@@ -105,7 +107,8 @@ _NAME_WORD = re.compile(r"[\w’'-]+")
 
 
 def expected_answer_type(question: str) -> str | None:
-    """``"date"`` for a question asking a calendar date ("the exact date of", "on what day"), ``"time"`` for
+    """``"day"`` for a question asking the day ("the exact date of", "on what day"), ``"date"`` for one asking
+    a calendar date ("what date", "the date of"), ``"time"`` for
     when-questions ("what time", "what year"), ``"count"`` for how many/much/long/old, "what is the number
     (amount, population, percentage, proportion, budget, cost, price, size, value, age) of", "what is X's
     budget (cost, price, size, age ...)" and "by what percentage (share, proportion)", ``"title"`` for the
@@ -115,8 +118,10 @@ def expected_answer_type(question: str) -> str | None:
     Example:
         >>> [expected_answer_type(q) for q in ("exact date of the talks", "by what percentage did theft fall",
         ...                                    "names of the hackers indicted", "who wrote it")]
-        ['date', 'count', 'title', 'name']
+        ['day', 'count', 'title', 'name']
     """
+    if _ASKS_DAY.search(question):
+        return "day"
     if _ASKS_DATE.search(question):
         return "date"
     if _ASKS_TIME.search(question):

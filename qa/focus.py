@@ -205,7 +205,7 @@ class Focus:
     reasons, and the article's own question may hold the year ("Why has the 2015 agreement fallen short?").
     ``directive`` is True when the speaker is asked what they recommended, suggested, proposed or urged.
     ``modifier`` is the word narrowing a which-question's kind ("us" in "which us companies were hacked"),
-    which an answer naming none of the kind must mention.
+    which the answer must mention ("the two countries" does not answer "which european countries").
     """
 
     speaker: tuple[str, ...] = ()
@@ -323,7 +323,7 @@ def missing(focus: Focus, answer: str) -> str | None:
         if not named and held < MIN_OTHER_WORDS * len(focus.others):
             return (f"the question asks {asked}, the answer names none and holds {held} of its "
                     f"{len(focus.others)} other content words")
-        if not named and focus.modifier and not _mentions(focus.modifier, answer):
+        if focus.modifier and not _mentions(focus.modifier, answer):
             return f"the question asks {asked} of {focus.modifier}, and the answer names none nor mentions {focus.modifier}"
         if not named and not _supported(focus.predicate, answer, said):
             return (f"the question asks {asked} {' '.join(focus.predicate)}, and the answer names none of "

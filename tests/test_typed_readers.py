@@ -27,7 +27,7 @@ def test_a_common_word_is_an_abbreviation_only_in_capitals():
 
 
 @pytest.mark.parametrize("question, kind", [
-    ("exact date of the first dialogue", "date"), ("on what day did they meet", "date"),
+    ("exact date of the first dialogue", "day"), ("on what day did they meet", "day"),
     ("what was the date of the meeting", "date"),
     ("by what percentage did theft fall", "count"), ("what share of attacks came from china", "count"),
     ("names of the hackers the doj indicted", "title"), ("what is the name of the forum", "title"),
@@ -158,3 +158,11 @@ def test_a_follow_up_with_a_pointer_is_answered_the_same_in_a_batch(engine):
 ])
 def test_a_which_question_s_modifier_must_be_mentioned(question, answer, refused):
     assert (missing(question_focus(question), answer) is not None) is refused
+
+
+@pytest.mark.parametrize("text, ok", [
+    ("The meeting held in March this year warned.", False), ("They met on March 3.", True),
+    ("They met on the 3rd of March.", True), ("They met on Tuesday.", True), ("Earlier this month they met.", False),
+])
+def test_a_day_answer_names_the_day(text, ok):
+    assert has_answer_type(text, "day") is ok
