@@ -166,3 +166,13 @@ def test_a_which_question_s_modifier_must_be_mentioned(question, answer, refused
 ])
 def test_a_day_answer_names_the_day(text, ok):
     assert has_answer_type(text, "day") is ok
+
+
+def test_spelling_doubled_letters_american_forms_and_run_together_words():
+    from qa.spelling import Speller
+
+    speller = Speller(["The committee recommended a dialogue on cyber attacks.", "Attacks rose."])
+    assert speller.correct("comittee") == "committee" and speller.correct("reccomended") == "recommended"
+    assert speller.correct("dialog") == "dialogue"
+    assert speller.correct("cyberattacks") == "cyber attacks"
+    assert speller.correct("someone") is None        # everyday English is never split
