@@ -58,12 +58,15 @@ _QUESTION_TOPICS = {
 # Another work a question may name: then "who wrote it" asks about that work, not the page.
 _OTHER_WORK = re.compile(r"\b(report|study|book|paper|letter|survey|speech|memo|statement|book|novel|poem|song|film|"
                          r"law|bill|treaty|blog|post|tweet|thesis|review|column|editorial)s?\b", re.IGNORECASE)
+_PRONOUN = re.compile(r"\b(it|that|its)\b", re.IGNORECASE)
 _THIS_WORK = re.compile(r"\b(this|the) (article|piece|story|text|essay|analysis|commentary|op-ed|page|document)\b",
                         re.IGNORECASE)
 
 
-def question_topics(question: str) -> frozenset[str]:
-    """What ``question`` asks about besides the subject: a subset of :data:`qa.structure.TOPICS`.
+def question_topics(question: str, context: tuple[str, ...] = ()) -> frozenset[str]:
+    """What ``question`` asks about besides the subject: a subset of :data:`qa.structure.TOPICS`; for a
+    follow-up, its ``context`` (the earlier questions, oldest first; defaults to none) says what "it" is:
+    "who wrote it" after "what was the mit report about" asks about the report, not the page.
 
     Example:
         >>> sorted(question_topics("Who wrote this article?"))
@@ -72,9 +75,13 @@ def question_topics(question: str) -> frozenset[str]:
         ['deck']
         >>> sorted(question_topics("what is the title of the 2017 report and who wrote it"))
         []
+        >>> sorted(question_topics("who wrote it", ("what was the 2017 report about?",)))
+        []
     """
     found = frozenset(topic for topic, pattern in _QUESTION_TOPICS.items() if pattern.search(question))
-    if found & {"byline", "bio"} and _OTHER_WORK.search(question) and not _THIS_WORK.search(question):
+    if found & {"byline", "bio"} and not _THIS_WORK.search(question) and (
+            _OTHER_WORK.search(question) or (context and _PRONOUN.search(question) and _OTHER_WORK.search(context[-1])
+                                             and not _THIS_WORK.search(context[-1]))):
         found -= {"byline", "bio"}   # "what's the title of the 2017 report and who wrote it": the report's author
     return found
 
@@ -292,7 +299,7 @@ class QuestionReader:
         alternatives = ((self._interpret(read.uncorrected, context, ()),)
                         if read.uncorrected != read.text else ())
         return QuestionInfo(text, (*notes, *read.notes), context, tuple(terms(" ".join(context))),
-                            question_topics(read.text), reading, alternatives)
+                            question_topics(read.text, context), reading, alternatives)
 
     def _interpret(self, text: str, context: tuple[str, ...], notes: tuple[str, ...]) -> Interpretation:
         stripped = retrieval_text(text)

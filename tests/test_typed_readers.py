@@ -176,3 +176,9 @@ def test_spelling_doubled_letters_american_forms_and_run_together_words():
     assert speller.correct("dialog") == "dialogue"
     assert speller.correct("cyberattacks") == "cyber attacks"
     assert speller.correct("someone") is None        # everyday English is never split
+
+
+def test_who_wrote_it_after_a_question_about_a_report_asks_about_the_report(engine):
+    answer = engine.ask("who wrote it", history=["what was the mit report about"])
+    assert "2017 MIT report" in answer.answer and "Adam Greer" not in answer.answer
+    assert "Adam Greer" in engine.ask("who wrote it").answer
