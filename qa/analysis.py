@@ -106,9 +106,11 @@ _ASKS_DAY = re.compile(r"\b((exact|precise|specific|actual) (date|day)|(on )?(wh
                        re.IGNORECASE)
 _ASKS_DATE = re.compile(r"\b((the )?dates? (of|when|on which)|(on )?(what|which) date)\b", re.IGNORECASE)
 # "what is the name of the forum", "names of the hackers", "what is the report called": a name or title.
-_ASKS_TITLE = re.compile(r"^\W*((what|which)(['’]?s| is| was| are| were) the (exact |full |official )?(names?|titles?) of|"
-                         r"(the )?(exact |full |official )?(names?|titles?) of)\b|"
-                         r"^\W*what(['’]?s| is| was| are| were) .{1,60}? called\W*$", re.IGNORECASE)
+_ASKS_TITLE = re.compile(r"^\W*((what|which)(['’]?s| is| was| are| were) the (exact |full |official )?"
+                         r"(names?|titles?) of|(the )?(exact |full |official )?(names?|titles?) of)\b|"
+                         r"^\W*what(['’]?s| is| was| are| were) .{1,60}? called\W*$|"
+                         r"^\W*what(['’]?s| is| was| are| were) (the |this |that )?(?!(article|piece|story|page|text|"
+                         r"essay)['’])[\w -]{1,60}['’]s? (name|title)\W*$", re.IGNORECASE)
 _ASKS_PLACE = re.compile(r"^\s*(where|in what (city|country|place)|in which (city|country|place))\b", re.IGNORECASE)
 _NAME_WORD = re.compile(r"[\w’'-]+")
 

@@ -93,8 +93,8 @@ def has_answer_type(text: str, kind: str | None, asked_words: frozenset[str] = f
     where: "in", "at", "from" ... before a name ("at the Air Force Academy"). A ``"date"`` answer names a
     month, a weekday or a date in figures ("earlier this month" is not a date), a ``"day"`` answer a weekday
     or a month with its day ("in March" is not one); a ``"title"`` answer holds a
-    name of two words or more, one of which the question does not use ("the first Law Enforcement and Cybersecurity Dialogue" for
-    "what is the name of the dialogue").
+    name of two words or more, one of which the question does not use ("the first Law Enforcement and
+    Cybersecurity Dialogue" for "what is the name of the dialogue").
     """
     if kind == "time":
         return bool(_TIME.search(text))

@@ -62,12 +62,12 @@ _WHICH = re.compile(r"^\W*((what\s+(is|are|was|were)\s+)?(the\s+)?names?\s+of(\s
 NAMED_KINDS = frozenset("""companies firms corporations businesses banks brands countries nations governments
 cities regions provinces people persons individuals officials leaders officers ministers executives
 politicians presidents diplomats members agencies organizations organisations groups institutions
-universities newspapers websites ministries bureaus committees councils teams""".split())
+universities newspapers websites ministries bureaus committees councils teams units""".split())
 #: ... and their singulars ("what university did she attend", "the name of the official who ...").
 NAMED_KIND = frozenset("""company firm corporation business bank brand country nation government city region
 province person individual official leader officer minister executive politician president diplomat member agency
 organization organisation group institution university newspaper website ministry bureau committee
-council team""".split())
+council team unit""".split())
 _WHO = re.compile(r"^\W*(who|whom)\b", re.IGNORECASE)
 # The predicate of a which/who question: what the things asked for did or had done to them. Auxiliaries
 # come before it ("were hit", "will lead"); after "did/does/do" a subject comes first ("did chinese
@@ -91,20 +91,24 @@ MIN_OTHER_WORDS = 0.5
 
 def _named_kind(question: str) -> tuple[str | None, str, str]:
     """The kind of named things a "which/what <kind>" question asks for ("firms" in "which american firms
-    lost data"; numbers and one modifier may come first), the rest of the question after it, and the
-    modifier of a which/what question ("american"; "" when none); ``(None, "", "")`` when the phrase after
-    "which" is not one of :data:`NAMED_KINDS` ("which two realms", "which chinese leader keeps ...")."""
+    lost data"; numbers and two modifiers may come first, one after "what"), the rest of the question after it, and the
+    modifiers of a which/what question ("american", "chinese military"; "" when none); ``(None, "", "")``
+    when the phrase after "which" is not one of :data:`NAMED_KINDS` ("which two realms") or more than two
+    words come before it."""
     match = _WHICH.match(question)
     if not match:
         return None, "", ""
-    which = match.group(1).lower() in ("which", "what")
-    modifiers, allowed = [], 1 if which else 4   # "the name of the doj official"
+    opener = match.group(1).lower()
+    which = opener in ("which", "what")
+    modifiers: list[str] = []
+    # "which us tech firms"; "what" may open "what motivates hacking groups"; "the name of the doj official"
+    allowed = 2 if opener == "which" else 1 if which else 4
     for word in re.finditer(r"\S+", match.group("phrase")):
         lowered = word.group().lower()
         if lowered in _NUMBER_WORDS or lowered.isdigit():
             continue
         if lowered in NAMED_KINDS or lowered in NAMED_KIND:
-            return lowered, question[match.start("phrase") + word.end():], modifiers[0] if which and modifiers else ""
+            return lowered, question[match.start("phrase") + word.end():], " ".join(modifiers) if which else ""
         modifiers.append(lowered)
         if len(modifiers) > allowed:
             return None, "", ""
@@ -204,8 +208,8 @@ class Focus:
     must name too ("what did the us and china sign in 2017"); a why-question has none: its answer gives
     reasons, and the article's own question may hold the year ("Why has the 2015 agreement fallen short?").
     ``directive`` is True when the speaker is asked what they recommended, suggested, proposed or urged.
-    ``modifier`` is the word narrowing a which-question's kind ("us" in "which us companies were hacked"),
-    which the answer must mention ("the two countries" does not answer "which european countries").
+    ``modifier`` holds the words narrowing a which-question's kind ("us" in "which us companies were hacked"),
+    which the answer must all mention ("the two countries" does not answer "which european countries").
     """
 
     speaker: tuple[str, ...] = ()
@@ -323,8 +327,8 @@ def missing(focus: Focus, answer: str) -> str | None:
         if not named and held < MIN_OTHER_WORDS * len(focus.others):
             return (f"the question asks {asked}, the answer names none and holds {held} of its "
                     f"{len(focus.others)} other content words")
-        if focus.modifier and not _mentions(focus.modifier, answer):
-            return f"the question asks {asked} of {focus.modifier}, and the answer names none nor mentions {focus.modifier}"
+        if focus.modifier and not all(_mentions(word, answer) for word in focus.modifier.split()):
+            return f"the question asks {asked} of {focus.modifier}, and the answer does not mention {focus.modifier}"
         if not named and not _supported(focus.predicate, answer, said):
             return (f"the question asks {asked} {' '.join(focus.predicate)}, and the answer names none of "
                     f"them nor says {' '.join(focus.predicate)}")

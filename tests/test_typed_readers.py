@@ -182,3 +182,11 @@ def test_who_wrote_it_after_a_question_about_a_report_asks_about_the_report(engi
     answer = engine.ask("who wrote it", history=["what was the mit report about"])
     assert "2017 MIT report" in answer.answer and "Adam Greer" not in answer.answer
     assert "Adam Greer" in engine.ask("who wrote it").answer
+
+
+def test_two_modifiers_after_which_and_a_possessive_title():
+    focus = question_focus("which chinese military unit was behind the hacks")
+    assert focus.things == "unit" and focus.modifier == "chinese military"
+    assert missing(focus, "State hackers in China’s People’s Liberation Army may act alone.") is not None
+    assert question_focus("what motivates hacking groups to keep stealing").things is None   # "what": one word at most
+    assert expected_answer_type("what is the mit report's title") == "title"
