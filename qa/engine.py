@@ -32,6 +32,9 @@ SHOWN_DOCS = 5
 NEIGHBOUR_BONUS = {"next": 0.25, "reason": 0.2}
 NEIGHBOUR_WINDOW = 6
 NEIGHBOUR_CHUNKS = 12
+#: An earlier question is answered again with at most this many questions before it (a follow-up leans on
+#: two at most), so a long history costs a few answers, not one per question.
+EARLIER_DEPTH = 2
 #: A scope of one document id, several, or None (every document).
 DocScope = str | list[str] | tuple[str, ...] | None
 
@@ -248,13 +251,13 @@ class Engine:
             for back in (1, 2) if reference(infos[row].text) else (1,):
                 if len(history) >= back:
                     try:
-                        earlier.append(self.analyze(history[-back], list(history[:-back])))
+                        earlier.append(self.analyze(history[-back], list(history[:-back])[-EARLIER_DEPTH:]))
                         asked.append((row, back))
                     except QuestionError:
                         continue
         answers = self._answer(earlier, None, [None] * len(earlier),
                                [docs[row] if docs else None for row, _ in asked],
-                               [list(histories[row][:-back]) for row, back in asked])
+                               [list(histories[row][:-back])[-EARLIER_DEPTH:] for row, back in asked])
         by_row: dict[int, list] = {}
         for (row, back), answer in zip(asked, answers):
             by_row.setdefault(row, []).append(answer)

@@ -190,3 +190,11 @@ def test_two_modifiers_after_which_and_a_possessive_title():
     assert missing(focus, "State hackers in China’s People’s Liberation Army may act alone.") is not None
     assert question_focus("what motivates hacking groups to keep stealing").things is None   # "what": one word at most
     assert expected_answer_type("what is the mit report's title") == "title"
+
+
+def test_a_long_history_of_pointing_follow_ups_costs_a_few_answers(engine):
+    import time
+
+    started = time.perf_counter()
+    answer = engine.ask("where is the other one based", history=["who wrote this piece", "where is the other one based"] * 40)
+    assert time.perf_counter() - started < 5 and answer.question == "where is the other one based"
