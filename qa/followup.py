@@ -105,7 +105,8 @@ def named_things(answer: str) -> list[str]:
 def resolve(ref: Reference, answers: list[str], later: list[str]) -> str | None:
     """The thing ``ref`` points at, from the earlier ``answers`` (latest first): the first answer naming enough
     things; for "the other", the one thing that none of the ``later`` questions (asked after that answer, and
-    the follow-up itself) names. None when no answer names enough."""
+    the follow-up itself) names, or of two things neither named, the second. None when no answer names
+    enough."""
     for n, answer in enumerate(answers):
         things = named_things(answer)
         if ref.position is not None:
@@ -118,6 +119,8 @@ def resolve(ref: Reference, answers: list[str], later: list[str]) -> str | None:
         rest = [t for t in things if not any(w.lower() in asked for w in re.findall(r"[\w’'-]{3,}", t))]
         if len(rest) == 1 or (rest and len(rest) < len(things)):
             return rest[0]
+        if len(things) == 2 and len(rest) == 2:   # "and the other author?" of two: the one not named first
+            return things[1]
     return None
 
 

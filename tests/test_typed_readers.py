@@ -116,6 +116,8 @@ def test_a_pointer_resolves_to_the_thing_named():
     assert resolve(Reference("the other one", None), ["Adam Greer works at the Air Force Academy.", BIOS],
                    ["who wrote it", "where does adam greer work", "where does the other one work"]) == "Nathan Montierth"
     assert resolve(Reference("the third one", 2), [BIOS], []) is None
+    assert resolve(Reference("the other author", None), [BIOS], ["who are the authors", "and the other author?"]) \
+        == "Nathan Montierth"   # of two, neither named: the second
 
 
 @pytest.mark.parametrize("question, how", [
