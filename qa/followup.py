@@ -105,23 +105,23 @@ def named_things(answer: str) -> list[str]:
 def resolve(ref: Reference, answers: list[str], later: list[str]) -> str | None:
     """The thing ``ref`` points at, from the earlier ``answers`` (latest first): the first answer naming enough
     things; for "the other", the one thing that none of the ``later`` questions (asked after that answer, and
-    the follow-up itself) names, or of two things neither named, the second. None when no answer names
-    enough."""
-    for n, answer in enumerate(answers):
-        things = named_things(answer)
-        if ref.position is not None:
+    the follow-up itself) names, else, of an answer naming two things, the second. None when no answer
+    names enough."""
+    listed = [named_things(answer) for answer in answers]
+    if ref.position is not None:
+        for things in listed:
             if len(things) > ref.position if ref.position >= 0 else things:
                 return things[ref.position]
-            continue
+        return None
+    for n, things in enumerate(listed):
         if len(things) < 2:
             continue
         asked = " ".join(later[len(later) - n - 1:] if n < len(later) else later).lower()
         rest = [t for t in things if not any(w.lower() in asked for w in re.findall(r"[\w’'-]{3,}", t))]
-        if len(rest) == 1 or (rest and len(rest) < len(things)):
+        if rest and len(rest) < len(things):
             return rest[0]
-        if len(things) == 2 and len(rest) == 2:   # "and the other author?" of two: the one not named first
-            return things[1]
-    return None
+    # "and the other author?" right after "who are the authors": of two things, neither named, the second
+    return next((things[1] for things in listed if len(things) == 2), None)
 
 
 def near(hits: list[Hit], sentences: list, chunks: list, previous: set[int], how: str, window: int,
