@@ -115,10 +115,25 @@ def _named_kind(question: str) -> tuple[str | None, str, str]:
     return None, "", ""
 
 
+#: Nationality words whose country is not spelt like them (most are: "chinese" and "China's" share "chin").
+_SAME_PLACE = {"american": ("us", "united states"), "us": ("american", "united states"),
+               "british": ("uk", "united kingdom"), "uk": ("british", "britain"), "french": ("france",),
+               "dutch": ("netherlands", "holland"), "spanish": ("spain",), "swiss": ("switzerland",),
+               "european": ("eu", "europe"), "eu": ("european", "europe")}
+
+
 def _mentions(word: str, answer: str) -> bool:
     """Whether ``answer`` mentions the modifier ``word`` of a which-question: a word with its first four letters
     ("chinese" by "China’s", "american" by "America"), or a short one as a word, dotted or as the initials of
-    a name ("us" by "U.S." or "United States")."""
+    a name ("us" by "U.S." or "United States"); a nationality spelt unlike its country by the country
+    ("american" by "U.S.", "french" by "France")."""
+    lowered = answer.lower()
+    return any(other in lowered if " " in other else _said(other, answer) for other in _SAME_PLACE.get(word, ())) \
+        or _said(word, answer)   # "american" by "U.S." or "United States"
+
+
+def _said(word: str, answer: str) -> bool:
+    """:func:`_mentions` without other names for the same place."""
     if len(word) >= 4:
         return any(w.startswith(word[:4]) for w in re.findall(r"[\w’'-]+", answer.lower()))
     plain = answer.replace(".", "")

@@ -200,3 +200,12 @@ def test_a_long_history_of_pointing_follow_ups_costs_a_few_answers(engine):
     started = time.perf_counter()
     answer = engine.ask("where is the other one based", history=["who wrote this piece", "where is the other one based"] * 40)
     assert time.perf_counter() - started < 5 and answer.question == "where is the other one based"
+
+
+@pytest.mark.parametrize("question, answer, refused", [
+    ("which american companies are still being infiltrated", "Efforts to infiltrate U.S. companies continue.", False),
+    ("which french banks were attacked", "Banks in France were attacked.", False),
+    ("which european banks were attacked", "Banks in Beijing were attacked.", True),
+])
+def test_a_nationality_is_mentioned_by_its_country(question, answer, refused):
+    assert (missing(question_focus(question), answer) is not None) is refused
