@@ -4,22 +4,35 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-#: Common abbreviations of public life a reader types where a text spells the words out. One is used
-#: only when the corpus holds its long form; abbreviations the corpus defines itself take precedence.
+#: Common abbreviations of public life a reader types where a text spells the words out, each with its long
+#: form(s), best first: a country's or body's everyday name may be what the text uses ("PRC" for China). The
+#: first form the corpus holds is used, else the first whose every content word the corpus uses; none when
+#: neither. Abbreviations the corpus defines itself take precedence.
 GENERAL = {
-    "doj": "Department of Justice", "dod": "Department of Defense", "dhs": "Department of Homeland Security",
-    "ip": "intellectual property", "usa": "United States", "uk": "United Kingdom", "eu": "European Union",
-    "un": "United Nations", "nato": "North Atlantic Treaty Organization", "ccp": "Chinese Communist Party",
-    "cpc": "Communist Party of China", "pla": "People's Liberation Army", "prc": "People's Republic of China",
-    "soe": "state-owned enterprise", "gdp": "gross domestic product", "ai": "artificial intelligence",
-    "it": "information technology", "ict": "information and communication technologies",
+    "doj": "Department of Justice", "dod": ("Department of Defense", "Pentagon"),
+    "dhs": "Department of Homeland Security", "ip": "intellectual property",
+    "usa": ("United States of America", "United States"), "uk": ("United Kingdom", "Britain"),
+    "eu": "European Union", "un": "United Nations", "nato": "North Atlantic Treaty Organization",
+    "ccp": ("Chinese Communist Party", "Communist Party of China", "Communist Party"),
+    "cpc": ("Communist Party of China", "Chinese Communist Party", "Communist Party"),
+    "pla": "People's Liberation Army", "prc": ("People's Republic of China", "China"),
+    "roc": ("Republic of China", "Taiwan"), "dprk": ("Democratic People's Republic of Korea", "North Korea"),
+    "rok": ("Republic of Korea", "South Korea"), "ussr": ("Soviet Union", "USSR"),
+    "uae": "United Arab Emirates", "soe": "state-owned enterprise", "gdp": "gross domestic product",
+    "ai": "artificial intelligence", "it": "information technology",
+    "ict": "information and communication technologies",
     "fbi": "Federal Bureau of Investigation", "nsa": "National Security Agency",
-    "cia": "Central Intelligence Agency", "wto": "World Trade Organization", "imf": "International Monetary Fund",
-    "mit": "Massachusetts Institute of Technology", "govt": "government", "gov": "government",
+    "cia": "Central Intelligence Agency", "sec": "Securities and Exchange Commission",
+    "wto": "World Trade Organization", "imf": "International Monetary Fund",
+    "opec": "Organization of the Petroleum Exporting Countries", "iaea": "International Atomic Energy Agency",
+    "mit": "Massachusetts Institute of Technology", "ngo": "non-governmental organization",
+    "ceo": "chief executive", "govt": "government", "gov": "government",
     "dept": "department", "intl": "international", "natl": "national", "info": "information",
     "org": "organization", "orgs": "organizations", "tech": "technology", "mtg": "meeting",
     "admin": "administration", "mgmt": "management", "univ": "university", "approx": "approximately",
 }
+#: Words a long form may hold that say nothing on their own: the rest must all be in the corpus.
+_FORM_WORDS_SKIPPED = frozenset("of the and for on in to a an".split())
 #: A lower-case token this common in English is read as the word, not an abbreviation ("us", "it").
 COMMON_WORD_ZIPF = 5.0
 
@@ -83,20 +96,26 @@ class Abbreviations:
 
     Args:
         texts: the corpus's sentences; its own definitions are learned from them.
-        general: common abbreviations, used when the corpus holds the long form. Defaults to :data:`GENERAL`.
+        general: common abbreviations and their long form(s), best first; one is used when the corpus holds a
+            long form or all its content words. Defaults to :data:`GENERAL`.
     """
 
     def __init__(self, texts: Iterable[str], general: dict[str, str] | None = None) -> None:
         texts = list(texts)
         corpus = _apostrophes(" ".join(texts)).lower()
         general = GENERAL if general is None else general
-        self.table = {short: long for short, long in general.items() if _apostrophes(long).lower() in corpus}
+        words = frozenset(_WORDS.findall(corpus))
+        self.table = {}
+        for short, forms in general.items():
+            long = _long_form((forms,) if isinstance(forms, str) else tuple(forms), corpus, words)
+            if long is not None:
+                self.table[short] = long
         self.table.update(learn(texts))
 
     def expand(self, question: str) -> tuple[str, list[str]]:
         """``question`` with each known abbreviation replaced by its long form, and notes saying so.
 
-        A lower-case token that is a common English word ("us", "it") is left alone; a
+        A token that is a common English word ("us", "It") is left alone unless written in capitals; a
         plural ("SOEs") or possessive ("DoJ's") is read as the abbreviation.
         """
         notes: list[str] = []
@@ -105,7 +124,7 @@ class Abbreviations:
             token = match.group()
             key = token.lower()
             long = self.table.get(key) or (self.table.get(key[:-1]) if key.endswith("s") else None)
-            if long is None or (token.islower() and _common(key)):
+            if long is None or (not token.isupper() and _common(key)):   # "us", "It", "Who": the word
                 return token
             note = f"read '{token}' as '{long}'"
             if note not in notes:
@@ -113,6 +132,19 @@ class Abbreviations:
             return long
 
         return _TOKEN.sub(replace, question), notes
+
+
+def _long_form(forms: tuple[str, ...], corpus: str, words: frozenset[str]) -> str | None:
+    """The first of ``forms`` that ``corpus`` (lower case, straight apostrophes) holds, else the first whose
+    content words it all uses (its ``words``), else None."""
+    for form in forms:
+        if _apostrophes(form).lower() in corpus:
+            return form
+    for form in forms:
+        needed = [w for w in _WORDS.findall(_apostrophes(form).lower()) if w not in _FORM_WORDS_SKIPPED]
+        if needed and all(w in words for w in needed):
+            return form
+    return None
 
 
 def _common(word: str) -> bool:

@@ -48,21 +48,42 @@ _QUESTION_TOPICS = {
     # "title" alone may be a person's ("What title does she hold?"): only the article's counts.
     "title": re.compile(
         r"(?<!sub-)(?<!sub )\bhead-?lines?\b|\b(title|heading) of (the|this) (article|piece|story|page|text|essay)\b|"
-        r"\b(article|piece|story|page)[’']?s? (title|heading)\b|\bwhat(’s|'s| is) the title\b|"
+        r"\b(article|piece|story|page)[’']?s? (title|heading)\b|"
+        # "what's the title", but not "what's the title of the 2017 report": that names another work
+        r"\bwhat(’s|'s| is) the title\b(?! of (?!(the|this) (article|piece|story|page|text|essay)\b))|"
         r"\bwhat(’s|'s| is) (the|this) (article|piece|story|essay) (called|named|titled)\b", re.IGNORECASE),
 }
 
 
-def question_topics(question: str) -> frozenset[str]:
-    """What ``question`` asks about besides the subject: a subset of :data:`qa.structure.TOPICS`.
+# Another work a question may name: then "who wrote it" asks about that work, not the page.
+_OTHER_WORK = re.compile(r"\b(report|study|book|paper|letter|survey|speech|memo|statement|book|novel|poem|song|film|"
+                         r"law|bill|treaty|blog|post|tweet|thesis|review|column|editorial)s?\b", re.IGNORECASE)
+_PRONOUN = re.compile(r"\b(it|that|its)\b", re.IGNORECASE)
+_THIS_WORK = re.compile(r"\b(this|the) (article|piece|story|text|essay|analysis|commentary|op-ed|page|document)\b",
+                        re.IGNORECASE)
+
+
+def question_topics(question: str, context: tuple[str, ...] = ()) -> frozenset[str]:
+    """What ``question`` asks about besides the subject: a subset of :data:`qa.structure.TOPICS`; for a
+    follow-up, its ``context`` (the earlier questions, oldest first; defaults to none) says what "it" is:
+    "who wrote it" after "what was the mit report about" asks about the report, not the page.
 
     Example:
         >>> sorted(question_topics("Who wrote this article?"))
         ['bio', 'byline']
         >>> sorted(question_topics("What does the tagline say?"))
         ['deck']
+        >>> sorted(question_topics("what is the title of the 2017 report and who wrote it"))
+        []
+        >>> sorted(question_topics("who wrote it", ("what was the 2017 report about?",)))
+        []
     """
-    return frozenset(topic for topic, pattern in _QUESTION_TOPICS.items() if pattern.search(question))
+    found = frozenset(topic for topic, pattern in _QUESTION_TOPICS.items() if pattern.search(question))
+    if found & {"byline", "bio"} and not _THIS_WORK.search(question) and (
+            _OTHER_WORK.search(question) or (context and _PRONOUN.search(question) and _OTHER_WORK.search(context[-1])
+                                             and not _THIS_WORK.search(context[-1]))):
+        found -= {"byline", "bio"}   # "what's the title of the 2017 report and who wrote it": the report's author
+    return found
 
 
 # -- the type of answer a question expects ------------------------------------------------------
@@ -76,18 +97,48 @@ _ASKS_COUNT = re.compile(r"^\s*(how (many|much|long|old)\b|what(['’]?s| is| wa
                          r"what(['’]?s| is| was| are| were) .{1,60}? (annual |total |yearly )?(population|budget|"
                          r"cost|price|size|age|salary|revenue)\W*$)", re.IGNORECASE)
 _ASKS_NAME = re.compile(r"^\s*(who|whom|whose)\b", re.IGNORECASE)
+# "by what percentage did theft fall", "what share of ...": a quantity, wherever it is asked.
+_ASKS_SHARE = re.compile(r"\b((by|to|in) (what|which|how much) (percentage|percent|proportion|share|fraction|margin|"
+                         r"amount)|(what|which) (percentage|percent|proportion|share|fraction) of)\b", re.IGNORECASE)
+# "the exact date of", "on what day": the day, which "in March" is not; "the date of", "what date": a calendar
+# date, which "earlier this month" is not.
+_ASKS_DAY = re.compile(r"\b((exact|precise|specific|actual) (date|day)|(on )?(what|which) day\b(?! of the week))",
+                       re.IGNORECASE)
+_ASKS_DATE = re.compile(r"\b((the )?dates? (of|when|on which)|(on )?(what|which) date)\b", re.IGNORECASE)
+# "what is the name of the forum", "names of the hackers", "what is the report called": a name or title.
+_ASKS_TITLE = re.compile(r"^\W*((what|which)(['’]?s| is| was| are| were) the (exact |full |official )?"
+                         r"(names?|titles?) of|(the )?(exact |full |official )?(names?|titles?) of)\b|"
+                         r"^\W*what(['’]?s| is| was| are| were) .{1,60}? called\W*$|"
+                         r"^\W*what(['’]?s| is| was| are| were) (the |this |that )?(?!(article|piece|story|page|text|"
+                         r"essay)['’])[\w -]{1,60}['’]s? (name|title)\W*$", re.IGNORECASE)
 _ASKS_PLACE = re.compile(r"^\s*(where|in what (city|country|place)|in which (city|country|place))\b", re.IGNORECASE)
 _NAME_WORD = re.compile(r"[\w’'-]+")
 
 
 def expected_answer_type(question: str) -> str | None:
-    """``"time"`` for when-questions ("what time", "what's the date"), ``"count"`` for how many/much/long/old
-    and "what is the number (amount, population, percentage, proportion, budget, cost, price, size, value,
-    age) of" or "what is X's budget (cost, price, size, age ...)", ``"name"`` for who/whose, ``"place"`` for where, else None."""
+    """``"day"`` for a question asking the day ("the exact date of", "on what day"), ``"date"`` for one asking
+    a calendar date ("what date", "the date of"), ``"time"`` for
+    when-questions ("what time", "what year"), ``"count"`` for how many/much/long/old, "what is the number
+    (amount, population, percentage, proportion, budget, cost, price, size, value, age) of", "what is X's
+    budget (cost, price, size, age ...)" and "by what percentage (share, proportion)", ``"title"`` for the
+    name or title of something ("what is the name of the forum", "names of the hackers", "what is the report
+    called"), ``"name"`` for who/whose, ``"place"`` for where, else None.
+
+    Example:
+        >>> [expected_answer_type(q) for q in ("exact date of the talks", "by what percentage did theft fall",
+        ...                                    "names of the hackers indicted", "who wrote it")]
+        ['day', 'count', 'title', 'name']
+    """
+    if _ASKS_DAY.search(question):
+        return "day"
+    if _ASKS_DATE.search(question):
+        return "date"
     if _ASKS_TIME.search(question):
         return "time"
-    if _ASKS_COUNT.search(question):
+    if _ASKS_COUNT.search(question) or _ASKS_SHARE.search(question):
         return "count"
+    if _ASKS_TITLE.search(question):
+        return "title"
     if _ASKS_NAME.search(question):
         return "name"
     if _ASKS_PLACE.search(question):
@@ -250,7 +301,7 @@ class QuestionReader:
         alternatives = ((self._interpret(read.uncorrected, context, ()),)
                         if read.uncorrected != read.text else ())
         return QuestionInfo(text, (*notes, *read.notes), context, tuple(terms(" ".join(context))),
-                            question_topics(read.text), reading, alternatives)
+                            question_topics(read.text, context), reading, alternatives)
 
     def _interpret(self, text: str, context: tuple[str, ...], notes: tuple[str, ...]) -> Interpretation:
         stripped = retrieval_text(text)

@@ -39,6 +39,16 @@ _PLACE = re.compile(r"\b(in|at|from|near|inside|outside|across|throughout)\s+(th
                     r"May|June|July|August|September|October|November|December|Monday|Tuesday|Wednesday|Thursday|"
                     r"Friday|Saturday|Sunday)\b)[A-Z]")   # "in March" says when
 _CONNECTORS = frozenset({"of", "for", "and", "the", "de"})
+_INITIALS = frozenset("abcdefghijklmnopqrstuvwxyz")
+# A calendar date: a month (not the modal "may"), a weekday, or a day written in figures ("5/3/2017").
+_DATE = re.compile(r"\b(january|february|march|april|june|july|august|september|october|november|december|"
+                   r"monday|tuesday|wednesday|thursday|friday|saturday|sunday|(?<=in )may|(?<=of )may|may(?= \d))\b|"
+                   r"\b\d{1,2}/\d{1,2}(/\d{2,4})?\b|\b\d{4}-\d{2}-\d{2}\b", re.IGNORECASE)
+_MONTH = r"(january|february|march|april|may|june|july|august|september|october|november|december)"
+# A day: a weekday, a month with its day ("March 3", "3 March", "3rd of March"), or a date in figures.
+_DAY = re.compile(r"\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b|"
+                  rf"\b{_MONTH}\s+\d{{1,2}}(st|nd|rd|th)?\b|\b\d{{1,2}}(st|nd|rd|th)?\s+(of\s+)?{_MONTH}\b|"
+                  r"\b\d{1,2}/\d{1,2}(/\d{2,4})?\b|\b\d{4}-\d{2}-\d{2}\b", re.IGNORECASE)
 
 
 def names(text: str) -> list[set[str]]:
@@ -80,10 +90,21 @@ def has_answer_type(text: str, kind: str | None, asked_words: frozenset[str] = f
     A ``"name"`` answer must name someone or something the question (its ``asked_words``, see
     :func:`qa.analysis.name_words`; defaults to none) does not already name: "Who is the head of the
     Carnegie Endowment?" is not answered by a sentence about the Endowment. A ``"place"`` answer says
-    where: "in", "at", "from" ... before a name ("at the Air Force Academy").
+    where: "in", "at", "from" ... before a name ("at the Air Force Academy"). A ``"date"`` answer names a
+    month, a weekday or a date in figures ("earlier this month" is not a date), a ``"day"`` answer a weekday
+    or a month with its day ("in March" is not one); a ``"title"`` answer holds a
+    name of two words or more, one of which the question does not use ("the first Law Enforcement and
+    Cybersecurity Dialogue" for "what is the name of the dialogue").
     """
     if kind == "time":
         return bool(_TIME.search(text))
+    if kind == "date":
+        return bool(_DATE.search(text))
+    if kind == "day":
+        return bool(_DAY.search(text))
+    if kind == "title":   # a name with a word of its own: "the Dialogue" does not name the dialogue asked about
+        return any(len(name - _CONNECTORS - _INITIALS) >= 2 and name - asked_words - _CONNECTORS - _INITIALS
+                   for name in names(text))
     if kind == "count":
         return bool(_COUNT.search(text))
     if kind == "name":

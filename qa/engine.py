@@ -16,6 +16,7 @@ from .chunking import splitter_kind
 from .config import ChunkSettings, Settings
 from .corpus import Document, SkippedFile, read_corpus
 from .embedding import Embedder
+from .followup import near, reference, resolve, wants_neighbourhood
 from .index import FORMAT_VERSION, IndexCorrupt, IndexData, IndexMissing, IndexStale, load_index, save_index
 from .question import QuestionError
 from .retrieval import Query, Retriever
@@ -26,6 +27,14 @@ logger = logging.getLogger(__name__)
 
 #: Valid document ids named in the message for an unknown one (a wiki has thousands).
 SHOWN_DOCS = 5
+#: A follow-up about what comes after its earlier answer ("what instead", "why that"): the sentences after that
+#: answer gain up to this much (:func:`qa.followup.near`), in this many sentences, among this many chunks retrieved.
+NEIGHBOUR_BONUS = {"next": 0.25, "reason": 0.2}
+NEIGHBOUR_WINDOW = 6
+NEIGHBOUR_CHUNKS = 12
+#: An earlier question is answered again with at most this many questions before it (a follow-up leans on
+#: two at most), so a long history costs a few answers, not one per question.
+EARLIER_DEPTH = 2
 #: A scope of one document id, several, or None (every document).
 DocScope = str | list[str] | tuple[str, ...] | None
 
@@ -82,6 +91,7 @@ class Engine:
         self.skipped: list[SkippedFile] = []
         self.speller: Speller = self.reader.speller
         self.abbreviations: Abbreviations = self.reader.abbreviations
+        self._sentence_table: dict[tuple[str, int], int] | None = None
 
     @classmethod
     def load(cls, corpus: str | os.PathLike | None = None, index: str | os.PathLike | None = None,
@@ -218,6 +228,79 @@ class Engine:
                 queries[row] = dataclasses.replace(queries[row], **keep)
         return queries
 
+    def _follow_earlier(self, infos: list[QuestionInfo], histories: list[list[str]],
+                        docs: list[tuple[str, ...] | None] | None) -> tuple[list[QuestionInfo], list[set[int]]]:
+        """Follow-ups that point into an earlier answer, read with it (the engine answers the earlier questions
+        again: the history holds questions only).
+
+        A follow-up naming one of the things an earlier answer listed ("where is the second one based" after
+        "who wrote this piece"; "the other one", "the latter") is read with that thing in place of the phrase
+        (:func:`qa.followup.resolve`, a note says so). A follow-up about what comes after the earlier answer
+        ("what do they suggest instead", "why that area") gets that answer's sentence ids, for
+        :meth:`_near_earlier`; other questions get an empty set.
+        """
+        previous: list[set[int]] = [set() for _ in infos]
+        rows = [row for row, (info, history) in enumerate(zip(infos, histories))
+                if history and info.context and (reference(info.text) or wants_neighbourhood(info.text))]
+        if not rows:
+            return infos, previous
+        asked, earlier = [], []   # (row, how far back), and the earlier question read with its own history
+        for row in rows:
+            history = histories[row]
+            for back in (1, 2) if reference(infos[row].text) else (1,):
+                if len(history) >= back:
+                    try:
+                        earlier.append(self.analyze(history[-back], list(history[:-back])[-EARLIER_DEPTH:]))
+                        asked.append((row, back))
+                    except QuestionError:
+                        continue
+        answers = self._answer(earlier, None, [None] * len(earlier),
+                               [docs[row] if docs else None for row, _ in asked],
+                               [list(histories[row][:-back])[-EARLIER_DEPTH:] for row, back in asked])
+        by_row: dict[int, list] = {}
+        for (row, back), answer in zip(asked, answers):
+            by_row.setdefault(row, []).append(answer)
+        infos = list(infos)
+        for row, found in by_row.items():
+            info = infos[row]
+            ref = reference(info.text)
+            if ref is not None:
+                thing = resolve(ref, [a.answer for a in found if a.answerable], [*histories[row], info.text])
+                if thing:
+                    text = info.text.replace(ref.text, thing, 1)
+                    read = self.analyze(text, histories[row])
+                    infos[row] = dataclasses.replace(read, question=info.question, notes=(
+                        *info.notes, f"read '{ref.text}' as '{thing}'"))
+                continue
+            if found[0].answerable:
+                previous[row] = {self._sentence_at[(span.doc, span.start)] for span in found[0].answer_spans
+                                 if (span.doc, span.start) in self._sentence_at}
+        return infos, previous
+
+    def _near_earlier(self, infos: list[QuestionInfo], queries: list[Query], hit_lists: list[list],
+                      previous: list[set[int]], k: int) -> list[list]:
+        """``hit_lists`` with, for a follow-up about what comes after its earlier answer (``previous``: that
+        answer's sentence ids), the ``NEIGHBOUR_WINDOW`` sentences after it preferred by ``NEIGHBOUR_BONUS``
+        among the ``NEIGHBOUR_CHUNKS`` best chunks (:func:`qa.followup.near`; ``infos`` say how)."""
+        rows = [row for row, ids in enumerate(previous) if ids]
+        if not rows:
+            return hit_lists
+        wider = self.retriever.search([queries[row] for row in rows], NEIGHBOUR_CHUNKS)
+        hit_lists = list(hit_lists)
+        for row, hits in zip(rows, wider):
+            how = wants_neighbourhood(infos[row].text)
+            ranked = near(hits, self.data.sentences, self.data.chunks, previous[row], how, NEIGHBOUR_WINDOW,
+                          NEIGHBOUR_BONUS[how], self.retriever.pair_weight)[:k]
+            hit_lists[row] = ranked
+        return hit_lists
+
+    @property
+    def _sentence_at(self) -> dict[tuple[str, int], int]:
+        """Sentence ids by ``(doc, start)``, made on first use (only follow-ups need them)."""
+        if self._sentence_table is None:
+            self._sentence_table = {(s.doc, s.start): i for i, s in enumerate(self.data.sentences)}
+        return self._sentence_table
+
     def _names_on_page(self, info: QuestionInfo, hits: list) -> QuestionInfo:
         """``info`` with the specific words (names, numbers: :func:`qa.specifics.specific_words`) the user typed
         that the best hit's document never uses added to its unknown names, in a corpus of several documents:
@@ -336,9 +419,12 @@ class Engine:
             raise QuestionError(f"top_k must be an integer from 1 to {self.settings.max_top_k}, got {top_k!r}")
         if not infos:
             return []
+        histories = histories or [[] for _ in infos]
+        infos, previous = self._follow_earlier(infos, histories, docs)
         infos, queries = self._embed(infos, docs)
-        queries = self._continue_documents(infos, queries, histories or [[] for _ in infos])
+        queries = self._continue_documents(infos, queries, histories)
         hit_lists = self.retriever.search(queries, max(top_k, 3))
+        hit_lists = self._near_earlier(infos, queries, hit_lists, previous, max(top_k, 3))
         infos = [self._names_on_page(info, hits) for info, hits in zip(infos, hit_lists)]
         # The similarity bar rises with the sentences searched: a scoped question searched its documents only.
         composers = [self.composer if not query.scope else

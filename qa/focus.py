@@ -62,11 +62,12 @@ _WHICH = re.compile(r"^\W*((what\s+(is|are|was|were)\s+)?(the\s+)?names?\s+of(\s
 NAMED_KINDS = frozenset("""companies firms corporations businesses banks brands countries nations governments
 cities regions provinces people persons individuals officials leaders officers ministers executives
 politicians presidents diplomats members agencies organizations organisations groups institutions
-universities newspapers websites""".split())
+universities newspapers websites ministries bureaus committees councils teams units""".split())
 #: ... and their singulars ("what university did she attend", "the name of the official who ...").
 NAMED_KIND = frozenset("""company firm corporation business bank brand country nation government city region
 province person individual official leader officer minister executive politician president diplomat member agency
-organization organisation group institution university newspaper website""".split())
+organization organisation group institution university newspaper website ministry bureau committee
+council team unit""".split())
 _WHO = re.compile(r"^\W*(who|whom)\b", re.IGNORECASE)
 # The predicate of a which/who question: what the things asked for did or had done to them. Auxiliaries
 # come before it ("were hit", "will lead"); after "did/does/do" a subject comes first ("did chinese
@@ -88,25 +89,57 @@ _FILLER = frozenset("might must may also without within whether yet even".split(
 MIN_OTHER_WORDS = 0.5
 
 
-def _named_kind(question: str) -> tuple[str | None, str]:
+def _named_kind(question: str) -> tuple[str | None, str, str]:
     """The kind of named things a "which/what <kind>" question asks for ("firms" in "which american firms
-    lost data"; numbers and one modifier may come first), and the rest of the question after it; ``(None,
-    "")`` when the phrase after "which" is not one of :data:`NAMED_KINDS` ("which two realms", "which
-    chinese leader keeps ...")."""
+    lost data"; numbers and two modifiers may come first, one after "what"), the rest of the question after it, and the
+    modifiers of a which/what question ("american", "chinese military"; "" when none); ``(None, "", "")``
+    when the phrase after "which" is not one of :data:`NAMED_KINDS` ("which two realms") or more than two
+    words come before it."""
     match = _WHICH.match(question)
     if not match:
-        return None, ""
-    modifiers, allowed = 0, 1 if match.group(1).lower() in ("which", "what") else 4   # "the name of the doj official"
+        return None, "", ""
+    opener = match.group(1).lower()
+    which = opener in ("which", "what")
+    modifiers: list[str] = []
+    # "which us tech firms"; "what" may open "what motivates hacking groups"; "the name of the doj official"
+    allowed = 2 if opener == "which" else 1 if which else 4
     for word in re.finditer(r"\S+", match.group("phrase")):
         lowered = word.group().lower()
         if lowered in _NUMBER_WORDS or lowered.isdigit():
             continue
         if lowered in NAMED_KINDS or lowered in NAMED_KIND:
-            return lowered, question[match.start("phrase") + word.end():]
-        modifiers += 1
-        if modifiers > allowed:
-            return None, ""
-    return None, ""
+            return lowered, question[match.start("phrase") + word.end():], " ".join(modifiers) if which else ""
+        modifiers.append(lowered)
+        if len(modifiers) > allowed:
+            return None, "", ""
+    return None, "", ""
+
+
+#: Nationality words whose country is not spelt like them (most are: "chinese" and "China's" share "chin").
+_SAME_PLACE = {"american": ("us", "united states"), "us": ("american", "united states"),
+               "british": ("uk", "united kingdom"), "uk": ("british", "britain"), "french": ("france",),
+               "dutch": ("netherlands", "holland"), "spanish": ("spain",), "swiss": ("switzerland",),
+               "european": ("eu", "europe"), "eu": ("european", "europe")}
+
+
+def _mentions(word: str, answer: str) -> bool:
+    """Whether ``answer`` mentions the modifier ``word`` of a which-question: a word with its first four letters
+    ("chinese" by "China’s", "american" by "America"), or a short one as a word, dotted or as the initials of
+    a name ("us" by "U.S." or "United States"); a nationality spelt unlike its country by the country
+    ("american" by "U.S.", "french" by "France")."""
+    lowered = answer.lower()
+    return any(other in lowered if " " in other else _said(other, answer) for other in _SAME_PLACE.get(word, ())) \
+        or _said(word, answer)   # "american" by "U.S." or "United States"
+
+
+def _said(word: str, answer: str) -> bool:
+    """:func:`_mentions` without other names for the same place."""
+    if len(word) >= 4:
+        return any(w.startswith(word[:4]) for w in re.findall(r"[\w’'-]+", answer.lower()))
+    plain = answer.replace(".", "")
+    initials = {"".join(w[0] for w in run.split()).lower()
+                for run in re.findall(r"[A-Z][\w’'-]*(?:\s+[A-Z][\w’'-]*)+", answer)}
+    return word in re.findall(r"[\w’'-]+", plain.lower()) or word in initials
 
 
 # Past participles that do not end in -ed or -en: after "is/was/were" they are the predicate ("were hit").
@@ -190,6 +223,8 @@ class Focus:
     must name too ("what did the us and china sign in 2017"); a why-question has none: its answer gives
     reasons, and the article's own question may hold the year ("Why has the 2015 agreement fallen short?").
     ``directive`` is True when the speaker is asked what they recommended, suggested, proposed or urged.
+    ``modifier`` holds the words narrowing a which-question's kind ("us" in "which us companies were hacked"),
+    which the answer must all mention ("the two countries" does not answer "which european countries").
     """
 
     speaker: tuple[str, ...] = ()
@@ -200,6 +235,7 @@ class Focus:
     pinned: bool = False
     numbers: tuple[str, ...] = ()
     directive: bool = False
+    modifier: str = ""
 
 
 _NOTHING = Focus()
@@ -226,9 +262,9 @@ def question_focus(question: str, followup: bool = False) -> Focus:
         if not words & _UNNAMED_SPEAKERS:
             speaker = tuple(dict.fromkeys(terms(who)))
             directive = bool(match.group("verb") and _DIRECTIVE_VERBS.fullmatch(match.group("verb")))
-    things, rest = (None, "")
+    things, rest, modifier = (None, "", "")
     if not followup:
-        things, rest = _named_kind(question)
+        things, rest, modifier = _named_kind(question)
         who = _WHO.match(question) if things is None else None
         if who:
             things, rest = "who", question[who.end():]
@@ -237,7 +273,8 @@ def question_focus(question: str, followup: bool = False) -> Focus:
               if things else ())
     numbers = () if _WHY.match(question) else tuple(dict.fromkeys(_NUMBER.findall(question)))
     return Focus(speaker, bool(_FUTURE_TIME_QUESTION.search(question)), things, others,
-                 predicate(rest) if things else (), bool(_PINNED_TIME.search(question)), numbers, directive)
+                 predicate(rest) if things else (), bool(_PINNED_TIME.search(question)), numbers, directive,
+                 modifier)
 
 
 def _supported(verbs: tuple[str, ...], answer: str, said: set[str]) -> bool:
@@ -296,12 +333,17 @@ def missing(focus: Focus, answer: str) -> str | None:
         return "a question pinned to a time (tomorrow, next week ...), and the answer says no time"
     if focus.things and focus.others:
         words = set(re.findall(r"[\w’'-]+", answer.lower()))
-        named = focus.things != "who" and bool(_kind_forms(focus.things) & words)
+        # "which firms": the kind's own word; "who benefits": any kind of named things the question does not
+        # mention, in the plural ("especially to firms attempting to compete")
+        named = (any(not set(terms(word)) & set(focus.others) for word in words & NAMED_KINDS)
+                 if focus.things == "who" else bool(_kind_forms(focus.things) & words))
         held = sum(word in said for word in focus.others)
         asked = "who" if focus.things == "who" else f"which {focus.things}"
         if not named and held < MIN_OTHER_WORDS * len(focus.others):
             return (f"the question asks {asked}, the answer names none and holds {held} of its "
                     f"{len(focus.others)} other content words")
+        if focus.modifier and not all(_mentions(word, answer) for word in focus.modifier.split()):
+            return f"the question asks {asked} of {focus.modifier}, and the answer does not mention {focus.modifier}"
         if not named and not _supported(focus.predicate, answer, said):
             return (f"the question asks {asked} {' '.join(focus.predicate)}, and the answer names none of "
                     f"them nor says {' '.join(focus.predicate)}")

@@ -26,6 +26,14 @@ _ANAPHORA = frozenset({
     "he", "him", "his", "she", "her", "there", "then", "such", "same", "former", "latter",
     "else", "another", "others",
 })
+#: A phrase pointing at one of the things an earlier answer named: "the second one", "the 2nd author", "the
+#: latter", "the other one"; a noun after the ordinal is one word at most ("the second person"), so "the first
+#: law enforcement dialogue" is not one.
+REFERENCE = re.compile(
+    r"\b(?:the\s+)?(?P<which>first|1st|second|2nd|third|3rd|fourth|4th|fifth|5th|last|other)\s+"
+    r"(?P<noun>one|ones|of\s+(?:them|those|these|the\s+\w+)|(?:author|writer|person|man|woman|guy|name|people|"
+    r"company|organi[sz]ation|country|report|expert|group)s?)\b|\bthe\s+(?P<pair>former|latter)\b",
+    re.IGNORECASE)
 _FOLLOWUP_OPENERS = ("and ", "what about", "how about", "also", "why", "how so", "so ", "which one", "which of")
 #: A question with at most this many words and earlier history is treated as a follow-up.
 _SHORT_QUESTION_WORDS = 4
@@ -83,13 +91,14 @@ def clean_question(text: str, limit: int = MAX_QUESTION_CHARS) -> tuple[str, lis
 
 
 def is_followup(question: str, history: list[str]) -> bool:
-    """Whether ``question`` leans on ``history``: it is short, opens like a follow-up, or uses a pronoun."""
+    """Whether ``question`` leans on ``history``: it is short, opens like a follow-up, uses a pronoun, or points
+    at one of the things an earlier answer named ("the second one", :data:`REFERENCE`)."""
     if not history:
         return False
     lowered = question.lower()
     words = _WORD.findall(lowered)
     return (len(words) <= _SHORT_QUESTION_WORDS or lowered.startswith(_FOLLOWUP_OPENERS)
-            or any(w in _ANAPHORA for w in words))
+            or any(w in _ANAPHORA for w in words) or bool(REFERENCE.search(question)))
 
 
 def context_for(question: str, history: list[str], depth: int = 2) -> list[str]:

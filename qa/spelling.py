@@ -17,7 +17,14 @@ _WORD = re.compile(r"[A-Za-z]+(?:['’][A-Za-z]+)*")
 # British and American spellings of one word: a variant the corpus uses is read as the corpus's.
 _VARIANTS = (("isation", "ization"), ("ization", "isation"), ("ise", "ize"), ("ize", "ise"), ("yse", "yze"),
              ("our", "or"), ("or", "our"), ("tre", "ter"), ("ter", "tre"), ("ence", "ense"), ("ense", "ence"),
-             ("ogue", "og"), ("lled", "led"), ("lling", "ling"))
+             ("ogue", "og"), ("og", "ogue"), ("lled", "led"), ("lling", "ling"))
+#: Shortest part of a run-together word ("cyberattacks" as "cyber attacks").
+MIN_PART = 3
+
+
+def _single(word: str) -> str:
+    """``word`` with every run of one letter written once ("reccomend" -> "recomend")."""
+    return re.sub(r"(.)\1+", r"\1", word)
 
 
 @lru_cache(maxsize=65536)
@@ -42,7 +49,8 @@ class Speller:
     (Zipf >= :data:`KNOWN_ZIPF`). Otherwise the candidates are the corpus's words and
     the common English words within a small edit distance (Levenshtein with a dropped
     letter costing 1 and an extra or wrong letter 2, since typing too fast drops
-    letters: at most 1 for words of up to 4 letters, else 2). The closest wins, then
+    letters: at most 1 for words of up to 4 letters, else 2; a letter doubled or not counts as 1, and two
+    corpus words run together are split: "cyberattacks" is read as "cyber attacks"). The closest wins, then
     a corpus word, then the most frequent; the correction is made only when it is
     clearly more common than the word typed (:data:`MIN_GAIN`) and no other candidate
     is as good. A British or American spelling of a corpus word ("organisations",
@@ -52,6 +60,8 @@ class Speller:
         >>> speller = Speller(["The agreement barred theft of property."])
         >>> speller.correct("aggreement"), speller.correct("agreement"), speller.correct("banana")
         ('agreement', None, None)
+        >>> speller.correct("theftproperty")
+        'theft property'
 
     Args:
         texts: the corpus's sentences.
@@ -85,6 +95,16 @@ class Speller:
             self._cache[word] = result
         return result
 
+    def _split(self, word: str) -> str | None:
+        """``word`` as two corpus words run together ("cyberattacks" as "cyber attacks"), or None; the split
+        with the commonest rarer part wins."""
+        splits = [(word[:i], word[i:]) for i in range(MIN_PART, len(word) - MIN_PART + 1)
+                  if word[:i] in self.vocabulary and word[i:] in self.vocabulary]
+        if not splits:
+            return None
+        head, tail = max(splits, key=lambda parts: min(zipf(parts[0]), zipf(parts[1])))
+        return f"{head} {tail}"
+
     def _variant(self, word: str) -> str | None:
         """The corpus's British/American spelling of ``word``, if it has one."""
         for ending, other in _VARIANTS:
@@ -106,8 +126,11 @@ class Speller:
             letters = sorted(word)
             found = [(cand, 1, None) for cand in pool
                      if len(cand) == len(word) and sorted(cand) == letters and OSA.distance(word, cand) == 1]
+        if not found:   # a letter doubled or not ("reccomend", "comitee"): the same word once runs are single
+            single = _single(word)
+            found = [(cand, 1, None) for cand in pool if _single(cand) == single and cand != word]
         if not found:
-            return None
+            return self._split(word)
         ranked = sorted(((distance, cand not in self.vocabulary, -zipf(cand), cand) for cand, distance, _ in found))
         best = ranked[0]
         if len(ranked) > 1 and ranked[1][:2] == best[:2] and ranked[1][2] - best[2] < 1.0:

@@ -3,11 +3,11 @@ import doctest
 
 import pytest
 
-from qa import abbreviations, analysis, answer, config, corpus, lexical, question, specifics, spelling
+from qa import abbreviations, analysis, answer, config, corpus, followup, lexical, question, specifics, spelling
 from qa.config import PROJECT_ROOT
 
 
-@pytest.mark.parametrize("module", [analysis, answer, lexical, question, corpus, spelling, abbreviations, specifics], ids=lambda m: m.__name__)
+@pytest.mark.parametrize("module", [analysis, answer, lexical, question, corpus, spelling, abbreviations, specifics, followup], ids=lambda m: m.__name__)
 def test_docstring_examples_run(module, monkeypatch):
     monkeypatch.chdir(PROJECT_ROOT)  # the corpus example reads corpus/
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
