@@ -108,6 +108,7 @@ _ASKS_DATE = re.compile(r"\b((the )?dates? (of|when|on which)|(on )?(what|which)
 # "what is the name of the forum", "names of the hackers", "what is the report called": a name or title.
 _ASKS_TITLE = re.compile(r"^\W*((what|which)(['’]?s| is| was| are| were) the (exact |full |official )?"
                          r"(names?|titles?) of|(the )?(exact |full |official )?(names?|titles?) of)\b|"
+                         r"^\W*(please |can you |could you )?name (the|all|every|each)\b|"
                          r"^\W*what(['’]?s| is| was| are| were) .{1,60}? called\W*$|"
                          r"^\W*what(['’]?s| is| was| are| were) (the |this |that )?(?!(article|piece|story|page|text|"
                          r"essay)['’])[\w -]{1,60}['’]s? (name|title)\W*$", re.IGNORECASE)
@@ -121,8 +122,8 @@ def expected_answer_type(question: str) -> str | None:
     when-questions ("what time", "what year"), ``"count"`` for how many/much/long/old, "what is the number
     (amount, population, percentage, proportion, budget, cost, price, size, value, age) of", "what is X's
     budget (cost, price, size, age ...)" and "by what percentage (share, proportion)", ``"title"`` for the
-    name or title of something ("what is the name of the forum", "names of the hackers", "what is the report
-    called"), ``"name"`` for who/whose, ``"place"`` for where, else None.
+    name or title of something ("what is the name of the forum", "names of the hackers", "name the hackers",
+    "what is the report called"), ``"name"`` for who/whose, ``"place"`` for where, else None.
 
     Example:
         >>> [expected_answer_type(q) for q in ("exact date of the talks", "by what percentage did theft fall",

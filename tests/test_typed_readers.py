@@ -32,6 +32,8 @@ def test_a_common_word_is_an_abbreviation_only_in_capitals():
     ("by what percentage did theft fall", "count"), ("what share of attacks came from china", "count"),
     ("names of the hackers the doj indicted", "title"), ("what is the name of the forum", "title"),
     ("what is the report called", "title"), ("when did they meet", "time"),
+    ("name the chinese hackers the doj indicted", "title"), ("please name all the banks hit", "title"),
+    ("name a few reasons", None),
 ])
 def test_dates_shares_and_names_asked_for(question, kind):
     assert expected_answer_type(question) == kind
@@ -209,3 +211,9 @@ def test_a_long_history_of_pointing_follow_ups_costs_a_few_answers(engine):
 ])
 def test_a_nationality_is_mentioned_by_its_country(question, answer, refused):
     assert (missing(question_focus(question), answer) is not None) is refused
+
+
+def test_name_the_asks_for_names_the_answer_must_give(engine):
+    assert not engine.ask("name the chinese hackers the doj indicted in 2014").answerable   # "the DoJ" is no name of them
+    answer = engine.ask("name the dialogue the us and china held earlier this month")
+    assert answer.answerable and "Law Enforcement and Cybersecurity Dialogue" in answer.answer
