@@ -295,8 +295,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     print(f"{'metric':28} " + " ".join(f"{n:>{width}}" for n in names) + "  target")
     for metric in next(iter(results.values()))["metrics"]:
         values = [results[n]["metrics"][metric] for n in names]
-        if metric == "right_doc_rank1" and all(v is None for v in values):
-            continue                                 # no set names the documents that answer its items
+        if all(v is None for v in values):
+            continue                      # no set has items this metric counts (right_doc_rank1: no set names docs)
         share = not metric.endswith(("chars", "items")) and metric in TARGETS or metric.endswith(("rank1", "rate"))
         cells = [("-" if v is None else f"{v:.1%}" if share and isinstance(v, float) else str(v)) for v in values]
         target = ""

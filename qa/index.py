@@ -161,10 +161,10 @@ def make_faiss_index(vectors: np.ndarray, flat_max: int | None = None, texts: li
     graph = faiss.IndexHNSWSQ(vectors.shape[1], faiss.ScalarQuantizer.QT_8bit, HNSW_M, faiss.METRIC_INNER_PRODUCT)
     graph.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
     graph.hnsw.efSearch = HNSW_EF_SEARCH
-    # The first row of each text (a dict: np.unique would copy the texts into one fixed-width array as wide
-    # as the longest sentence, gigabytes for 100,000 sentences).
-    rows = (np.array(sorted({text: row for row, text in reversed(list(enumerate(texts)))}.values()), dtype=np.int64)
-            if texts is not None else np.arange(len(vectors), dtype=np.int64))
+    rows = np.arange(len(vectors), dtype=np.int64)
+    if texts is not None:   # the first row of each text: the others of a text are its twins after the first
+        later = [members[1:] for members in text_twins(texts).values()]
+        rows = np.setdiff1d(rows, np.concatenate(later)) if later else rows
     graph.train(vectors[rows])
     index = faiss.IndexIDMap(graph)
     index.add_with_ids(np.ascontiguousarray(vectors[rows]), rows)
