@@ -432,10 +432,21 @@ class Engine:
                      for query in queries]
         answers = [composer.compose(info, hits, self.passages, top_k=top_k, id=id)
                    for composer, info, hits, id in zip(composers, infos, hit_lists, ids)]
+        for answer, query in zip(answers, queries):
+            self._say_which_page(answer, query)
         elapsed = round((time.perf_counter() - started) * 1000 / len(answers), 2)
         for answer in answers:
             answer.latency_ms = elapsed
         return answers
+
+    def _say_which_page(self, answer: Answer, query: Query) -> None:
+        """Note which page answered a question about "the article" (its headline, authors, conclusion) asked of
+        several documents without choosing one: the best match stands in for the page the user has in mind."""
+        among = len(query.scope) or len(self.docs)
+        if among > 1 and answer.answerable and answer.citations and query.topics & self.retriever.topic_rules.keys():
+            first = answer.citations[0]
+            answer.notes.append(f"answered about '{first.title}' ({first.doc}), the closest match of "
+                                f"{among} documents; name one document (doc) to ask about another")
 
     def reload(self) -> "Engine":
         """A new engine from the same corpus, index folder and model (rebuilding if the corpus changed).

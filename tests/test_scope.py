@@ -87,6 +87,18 @@ def test_of_several_scoped_documents_the_best_match_is_this_article(wiki, ids):
     assert answer.answerable and "Priya Nair" in answer.answer and cited_docs(answer) == {ids["handbook"]}
 
 
+def test_a_question_about_the_page_asked_of_several_says_which_page_answered(wiki, ids):
+    unscoped = wiki.ask("Who wrote this page about the release freeze?")
+    assert unscoped.answerable and "Priya Nair" in unscoped.answer
+    assert any(HANDBOOK_TITLE in note and ids["handbook"] in note and "of 3 documents" in note
+               for note in unscoped.notes), unscoped.notes
+    two = wiki.ask("Who wrote this page about the release freeze?", doc=[ids["reef"], ids["handbook"]])
+    assert any("of 2 documents" in note for note in two.notes), two.notes
+    for answer in (wiki.ask("Who wrote this?", doc=ids["handbook"]),            # one page chosen
+                   wiki.ask("When is the freeze announced?")):                  # not about the page itself
+        assert not any("closest match" in note for note in answer.notes), answer.notes
+
+
 @pytest.mark.parametrize("name, earlier, author", [
     ("reef", "Why are the reefs off Palawan recovering?", "Maria Santos"),
     ("handbook", "When is the freeze announced?", "Priya Nair"),
