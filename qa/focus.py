@@ -269,8 +269,9 @@ def question_focus(question: str, followup: bool = False) -> Focus:
         if who:
             things, rest = "who", question[who.end():]
     stems = set(terms(things)) if things and things != "who" else set()
-    others = (tuple(dict.fromkeys(t for t in terms(question) if t not in stems and t not in _FILLER))
-              if things else ())
+    # "which two leaders": a count of the things asked for says how many, not what the answer is about
+    others = (tuple(dict.fromkeys(t for t in terms(question) if t not in stems and t not in _FILLER
+                                  and t not in _NUMBER_WORDS)) if things else ())
     numbers = () if _WHY.match(question) else tuple(dict.fromkeys(_NUMBER.findall(question)))
     return Focus(speaker, bool(_FUTURE_TIME_QUESTION.search(question)), things, others,
                  predicate(rest) if things else (), bool(_PINNED_TIME.search(question)), numbers, directive,

@@ -217,3 +217,10 @@ def test_name_the_asks_for_names_the_answer_must_give(engine):
     assert not engine.ask("name the chinese hackers the doj indicted in 2014").answerable   # "the DoJ" is no name of them
     answer = engine.ask("name the dialogue the us and china held earlier this month")
     assert answer.answerable and "Law Enforcement and Cybersecurity Dialogue" in answer.answer
+
+
+def test_a_count_of_the_things_asked_for_is_not_a_word_the_answer_must_hold():
+    focus = question_focus("which two leaders is the 2015 cyber pact named after")
+    assert focus.things == "leaders" and "two" not in focus.others
+    assert missing(focus, "Cooperation begun in 2015 with the Obama-Xi cyber agreement.") is None
+    assert missing(focus, "The views are the authors.") is not None
