@@ -258,6 +258,7 @@ class Composer:
     whole_match_terms: int = 2
     similarity_per_decade: float = 0.05
     corpus_sentences: int = 0
+    fallback_margin: float = 0.1
 
     @property
     def similarity_bar(self) -> float:
@@ -279,8 +280,10 @@ class Composer:
             An :class:`Answer` with ``latency_ms`` 0 (the engine times the whole call); citations
             follow ``hits``, numbered from 1; ``answer_spans`` are in reading order.
         """
+        answerable, spans, used = self._decide(info, hits, passages)
+        if used:   # a later passage supplies what the best one lacks: it is cited first, as the answer's source
+            hits = [hits[used], *hits[:used], *hits[used + 1:]]
         citations = self._citations(hits, passages)
-        answerable, spans = self._decide(info, hits, passages)
         if answerable:   # links and highlights point at the sentence that answers, not the passage's first
             answered = [s for s in (passages.sentences[i] for i in passages.chunks[hits[0].chunk_id].sentence_ids)
                         if AnswerSpan(s.doc, s.start, s.end) in spans]
@@ -310,41 +313,73 @@ class Composer:
                                 best.index, best.start, best.end))
         return out
 
-    def _decide(self, info: QuestionInfo, hits: list[Hit], passages: Passages) -> tuple[bool, list[AnswerSpan]]:
-        """``(answerable, answer_spans)`` for the question."""
+    def _decide(self, info: QuestionInfo, hits: list[Hit], passages: Passages
+                ) -> tuple[bool, list[AnswerSpan], int]:
+        """``(answerable, answer_spans, n)``: whether the question is answered, with which sentences, from
+        ``hits[n]``. The best hit answers unless it lacks what the question asks for (its answer type or
+        focus); then the first later hit scoring within ``fallback_margin`` of it that supplies it does."""
         if not hits:
             logger.debug("abstain: nothing retrieved")
-            return False, []
+            return False, [], 0
         if "title" in info.topics:   # "What is the headline?": the title of the document in focus
             document = passages.documents.get(passages.chunks[hits[0].chunk_id].doc)
             span = title_span(document) if document else None
             if span is not None:
-                return True, [AnswerSpan(document.id, span.start, span.end)]
+                return True, [AnswerSpan(document.id, span.start, span.end)], 0
         top = hits[0]
         if not self._supported(top, info):
-            return False, []
-        ids = passages.chunks[top.chunk_id].sentence_ids
-        best_score = max(top.sentence_scores)
-        chosen = [passages.sentences[sid] for sid, score in zip(ids, top.sentence_scores)
-                  if sid == top.best_sentence or score >= best_score - self.pair_margin]
-        if not top.on_topic and not has_answer_type(" ".join(s.text for s in chosen), info.answer_type,
-                                                    info.reading.asked_words):
-            logger.debug("abstain: a %s-question, but the best passage (paragraph %d) holds no %s",
-                         info.answer_type, chosen[0].paragraph, info.answer_type)
-            return False, []
-        lacking = None if top.on_topic else missing(info.reading.focus, " ".join(s.text for s in chosen))
-        if lacking:
-            logger.debug("abstain: %s (paragraph %d)", lacking, chosen[0].paragraph)
-            return False, []
-        return True, [AnswerSpan(s.doc, s.start, s.end) for s in chosen]
+            return False, [], 0
+        lacking = self._lacking(top, info, passages)
+        if lacking is None:
+            return True, self._spans(top, passages), 0
+        logger.debug("abstain: %s", lacking)
+        if has_answer_type(" ".join(s.text for s in self._chosen(top, passages)), info.answer_type,
+                           info.reading.asked_words):
+            return False, [], 0   # a focus the best passage lacks: a lower one holding its words is no safer
+        for n, hit in enumerate(hits[1:], start=1):
+            if hit.score < top.score - self.fallback_margin:
+                break
+            if hit.on_topic or not self._supported(hit, info, quiet=True):
+                continue
+            later = self._lacking(hit, info, passages)
+            if later is None:
+                logger.debug("answered from passage %d (score %.3f, %.3f below the best), which supplies it",
+                             n + 1, hit.score, top.score - hit.score)
+                return True, self._spans(hit, passages), n
+        return False, [], 0
 
-    def _supported(self, hit: Hit, info: QuestionInfo) -> bool:
+    def _chosen(self, hit: Hit, passages: Passages) -> list[Sentence]:
+        """The answer sentences of ``hit``: its best, and the chunk's other one when within ``pair_margin``."""
+        ids = passages.chunks[hit.chunk_id].sentence_ids
+        best_score = max(hit.sentence_scores)
+        return [passages.sentences[sid] for sid, score in zip(ids, hit.sentence_scores)
+                if sid == hit.best_sentence or score >= best_score - self.pair_margin]
+
+    def _spans(self, hit: Hit, passages: Passages) -> list[AnswerSpan]:
+        return [AnswerSpan(s.doc, s.start, s.end) for s in self._chosen(hit, passages)]
+
+    def _lacking(self, hit: Hit, info: QuestionInfo, passages: Passages) -> str | None:
+        """What ``hit``'s answer sentences fail to supply of the question's answer type and focus, as a reason
+        for the log; None when nothing (always None for the part of the page asked about)."""
+        if hit.on_topic:
+            return None
+        chosen = self._chosen(hit, passages)
+        text = " ".join(s.text for s in chosen)
+        if not has_answer_type(text, info.answer_type, info.reading.asked_words):
+            return (f"a {info.answer_type}-question, but the passage (paragraph {chosen[0].paragraph}) holds "
+                    f"no {info.answer_type}")
+        lacking = missing(info.reading.focus, text)
+        return f"{lacking} (paragraph {chosen[0].paragraph})" if lacking else None
+
+    def _supported(self, hit: Hit, info: QuestionInfo, quiet: bool = False) -> bool:
         """Whether ``hit`` is evidence enough to answer: the part of the page asked about, similar
-        enough, or it holds every word asked."""
+        enough, or it holds every word asked (why not is logged unless ``quiet``; defaults to False)."""
         if hit.on_topic:
             return True
         if info.unknown_names:
             if hit.dense < self.name_similarity:
+                if quiet:
+                    return False
                 logger.debug("abstain: the question names %s, which the corpus never mentions, and the best "
                              "similarity %.3f is below name_similarity %.2f",
                              ", ".join(info.unknown_names), hit.dense, self.name_similarity)
@@ -353,6 +388,8 @@ class Composer:
         whole = hit.asked_terms >= self.whole_match_terms and hit.matched == hit.asked_terms
         if hit.dense >= self.similarity_bar or whole:
             return True
+        if quiet:
+            return False
         logger.debug("abstain: best similarity %.3f is below min_similarity %.2f (for %d sentences) and the best "
                      "sentence holds %d of the question's %d content words", hit.dense, self.similarity_bar,
                      self.corpus_sentences, hit.matched,

@@ -169,7 +169,9 @@ def split_preamble(question: str) -> tuple[str, str]:
     last = pieces[-1]
     for match in reversed(list(_CLAUSE_BREAK.finditer(last))):
         head, tail = last[: match.start()], last[match.end():]
-        if _ASKING.match(tail) and len(tail.split()) >= 2 and any(
+        # a lead-in that asks a question itself is the first half of a two-part question ("are they still
+        # hacking us companies, and how has it changed"), not talk about the asker
+        if _ASKING.match(tail) and len(tail.split()) >= 2 and not _ASKING.match(head) and any(
                 w.lower() in _CHAT for w in _TYPED_WORD.findall(head)):
             prefix = " ".join(pieces[:-1])
             return (f"{prefix} {head}".strip() + match.group().rstrip()), tail

@@ -224,3 +224,21 @@ def test_a_count_of_the_things_asked_for_is_not_a_word_the_answer_must_hold():
     assert focus.things == "leaders" and "two" not in focus.others
     assert missing(focus, "Cooperation begun in 2015 with the Obama-Xi cyber agreement.") is None
     assert missing(focus, "The views are the authors.") is not None
+
+
+def test_a_passage_of_the_type_asked_for_answers_when_the_best_lacks_it(engine):
+    # the best passage holds no time; the next, scoring close to it, says "from the onset" and is cited first
+    answer = engine.ask("When might the agreement have been doomed, according to the authors?")
+    assert answer.answerable and "from the onset" in answer.answer
+    assert answer.citations[0].start <= answer.answer_spans[0].start < answer.citations[0].end
+    # a focus the best passage lacks (who, a time from now) is not looked for lower down
+    assert not engine.ask("whats the weather in beijing tomorrow").answerable
+    assert not engine.ask("which us firms were hacked in 2014").answerable
+
+
+def test_a_two_part_question_is_not_split_into_a_preamble():
+    from qa.question import split_preamble
+
+    assert split_preamble("are chinese hackers still going after us companies, and how has it changed")[0] == ""
+    assert split_preamble("ok so i was reading about us companies, what did the hackers steal")[1] == \
+        "what did the hackers steal"
