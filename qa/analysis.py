@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Iterable
 
 from .abbreviations import Abbreviations
 from .focus import Focus, question_focus
 from .lexical import terms
-from .question import clean_question, context_for, read_question, retrieval_text, QuestionError
+from .question import clean_question, context_for, pronoun_one, read_question, retrieval_text, QuestionError
 from .specifics import specific_words
 from .spelling import Speller
 from .structure import asks
@@ -298,6 +298,10 @@ class QuestionReader:
         if read.preamble:   # "I read about the G20 meeting. When was it held?": the lead-in is context
             earlier = [*earlier, read.preamble]
         context = tuple(context_for(read.text, earlier))
+        thing = pronoun_one(read.text, context[-1]) if context else None
+        if thing:   # "has the us made one" after "... a no first use pledge": made a no first use pledge
+            read = replace(read, text=_replace_one(read.text, thing), uncorrected=_replace_one(read.uncorrected, thing),
+                           notes=(*read.notes, f"read 'one' as '{thing}'"))
         reading = self._interpret(read.text, context, read.spelling_notes)
         alternatives = ((self._interpret(read.uncorrected, context, ()),)
                         if read.uncorrected != read.text else ())
@@ -309,6 +313,12 @@ class QuestionReader:
         return Interpretation(text, " ".join([stripped, *context]), tuple(terms(stripped)), asks(text),
                               expected_answer_type(text), tuple(self.vocabulary.unknown_names(text)),
                               name_words(text), notes, question_focus(stripped, bool(context)))
+
+
+def _replace_one(question: str, thing: str) -> str:
+    """``question`` with its closing pronoun "one" read as ``thing``."""
+    return re.sub(r"\bone(?=(\s+(too|yet|again|already|as well))?\s*\??\s*$)", thing.replace("\\", r"\\"), question,
+                  count=1, flags=re.IGNORECASE)
 
 
 def analyze(question: str, history: list[str] | None = None, reader: QuestionReader | None = None) -> QuestionInfo:

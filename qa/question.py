@@ -91,14 +91,56 @@ def clean_question(text: str, limit: int = MAX_QUESTION_CHARS) -> tuple[str, lis
 
 
 def is_followup(question: str, history: list[str]) -> bool:
-    """Whether ``question`` leans on ``history``: it is short, opens like a follow-up, uses a pronoun, or points
-    at one of the things an earlier answer named ("the second one", :data:`REFERENCE`)."""
+    """Whether ``question`` leans on ``history``: it is short, opens like a follow-up, uses a pronoun (or closes
+    with "one": "has the us made one"), or points at one of the things an earlier answer named ("the second
+    one", :data:`REFERENCE`)."""
     if not history:
         return False
     lowered = question.lower()
     words = _WORD.findall(lowered)
     return (len(words) <= _SHORT_QUESTION_WORDS or lowered.startswith(_FOLLOWUP_OPENERS)
-            or any(w in _ANAPHORA for w in words) or bool(REFERENCE.search(question)))
+            or any(w in _ANAPHORA for w in words) or bool(REFERENCE.search(question)) or _closing_one(question))
+
+
+# "has the us made one", "did china sign one too": "one" closing a follow-up, after a verb, stands for a thing
+# of the kind the earlier question named with "a"/"an" ("... compare a no first use pledge to").
+_PRONOUN_ONE = re.compile(r"(?<=\s)(?P<before>[\w’']+)\s+one(?=(\s+(too|yet|again|already|as well))?\s*\??\s*$)",
+                          re.IGNORECASE)
+_NOT_A_VERB = frozenset("""the this that which each every any no other another only same a an first second third
+last next any some what no more big small new old good bad best right wrong""".split())
+_INDEFINITE = re.compile(r"\b(?:a|an)\s+(?P<thing>[\w’'-]+(?:\s+[\w’'-]+){0,4}?)(?=\s+(?:to|of|in|on|at|for|with|from|by|"
+                         r"about|that|which|who|and|or|is|are|was|were|did|does|do|has|have|had|be|been)\b|\s*[?.!]?\s*$)",
+                         re.IGNORECASE)
+
+
+def _closing_one(question: str) -> bool:
+    """Whether ``question`` closes with the pronoun "one" after a verb ("has the us made one")."""
+    match = _PRONOUN_ONE.search(question)
+    if not match or match.group("before").lower() in _NOT_A_VERB:
+        return False
+    # "the biggest one", "a new one": an adjective after a determiner, not a verb
+    previous = _WORD.findall(question[:match.start()].lower())[-1:]
+    return not (previous and previous[0] in _NOT_A_VERB | {"most", "least", "very", "really"})
+
+
+def pronoun_one(question: str, earlier: str) -> str | None:
+    """The thing a closing "one" of a follow-up stands for, from the ``earlier`` question: its last
+    indefinite noun phrase ("a no first use pledge"); None when the question has no such "one" ("which one",
+    "the other one" point elsewhere) or the earlier question names nothing with "a"/"an".
+
+    Example:
+        >>> pronoun_one("has the us made one", "what do the authors compare a no first use pledge to")
+        'a no first use pledge'
+        >>> pronoun_one("which one", "what do the authors compare a no first use pledge to") is None
+        True
+    """
+    if not _closing_one(question):
+        return None
+    things = list(_INDEFINITE.finditer(earlier))
+    if not things:
+        return None
+    thing = things[-1]
+    return earlier[thing.start():thing.end()].strip()
 
 
 def context_for(question: str, history: list[str], depth: int = 2) -> list[str]:

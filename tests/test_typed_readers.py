@@ -242,3 +242,22 @@ def test_a_two_part_question_is_not_split_into_a_preamble():
     assert split_preamble("are chinese hackers still going after us companies, and how has it changed")[0] == ""
     assert split_preamble("ok so i was reading about us companies, what did the hackers steal")[1] == \
         "what did the hackers steal"
+
+
+@pytest.mark.parametrize("question, earlier, thing", [
+    ("has the us made one", "what do the authors compare a no first use pledge to", "a no first use pledge"),
+    ("did china sign one too", "was there an agreement in 2015", "an agreement"),
+    ("which one", "what do the authors compare a no first use pledge to", None),
+    ("is it the biggest one", "what is a reason", None),
+    ("has the us made one", "what do the authors compare the pledge to", None),
+])
+def test_a_closing_one_stands_for_the_earlier_question_s_thing(question, earlier, thing):
+    from qa.question import pronoun_one
+
+    assert pronoun_one(question, earlier) == thing
+
+
+def test_a_follow_up_closing_with_one_is_read_with_the_earlier_thing(engine):
+    answer = engine.ask("has the us made one", history=["what do the authors compare a no first use pledge to"])
+    assert answer.answerable and "which the United States has refused to make" in answer.answer
+    assert "read 'one' as 'a no first use pledge'" in answer.notes
