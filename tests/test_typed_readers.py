@@ -261,3 +261,9 @@ def test_a_follow_up_closing_with_one_is_read_with_the_earlier_thing(engine):
     answer = engine.ask("has the us made one", history=["what do the authors compare a no first use pledge to"])
     assert answer.answerable and "which the United States has refused to make" in answer.answer
     assert "read 'one' as 'a no first use pledge'" in answer.notes
+
+
+def test_a_keyword_query_is_answered_where_the_text_first_names_the_thing(engine):
+    answer = engine.ask("obama xi deal")
+    assert "barred state-sanctioned cyber theft" in answer.answer      # the sentence introducing it
+    assert "barred state-sanctioned" in answer.citations[0].text
