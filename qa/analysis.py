@@ -195,7 +195,8 @@ class QuestionInfo:
     stemmed words; ``topics`` the page parts asked about (:func:`question_topics`); ``reading`` the
     :class:`Interpretation` in use; ``alternatives`` other readings worth embedding (the question
     without spelling corrections), of which the engine keeps the one closer to the corpus
-    (:meth:`choose`).
+    (:meth:`choose`); ``earlier_answer`` where a follow-up's earlier answer is, as ``(doc, start)`` of each of
+    its sentences (set by the engine; empty for other questions).
     """
 
     question: str
@@ -205,6 +206,7 @@ class QuestionInfo:
     topics: frozenset[str]
     reading: Interpretation
     alternatives: tuple[Interpretation, ...] = field(default=())
+    earlier_answer: tuple[tuple[str, int], ...] = ()
 
     @property
     def text(self) -> str:
@@ -230,7 +232,8 @@ class QuestionInfo:
 
     def choose(self, reading: Interpretation) -> "QuestionInfo":
         """This question read as ``reading`` (one of :attr:`alternatives`), with no alternatives left."""
-        return QuestionInfo(self.question, self.notes, self.context, self.context_terms, self.topics, reading)
+        return QuestionInfo(self.question, self.notes, self.context, self.context_terms, self.topics, reading,
+                            earlier_answer=self.earlier_answer)
 
 
 class Vocabulary:

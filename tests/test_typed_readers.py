@@ -267,3 +267,14 @@ def test_a_keyword_query_is_answered_where_the_text_first_names_the_thing(engine
     answer = engine.ask("obama xi deal")
     assert "barred state-sanctioned cyber theft" in answer.answer      # the sentence introducing it
     assert "barred state-sanctioned" in answer.citations[0].text
+
+
+def test_a_follow_up_does_not_repeat_its_earlier_answer_when_another_passage_is_close(engine):
+    history = ["What is the headline's question?", "Has the 2015 agreement met its goals?"]
+    earlier = engine.ask(history[-1], history[:-1])
+    answer = engine.ask("Then what did it at least show?", history=history)
+    assert answer.answer != earlier.answer and "capable of engaging in cybersecurity dialogue" in answer.answer
+    # the same sentence still answers when it is the only close one ("when was that meeting held")
+    warned = engine.ask("What did the G20 meeting warn about?")
+    again = engine.ask("When was that meeting held?", history=["What did the G20 meeting warn about?"])
+    assert again.answerable and "held in March" in again.answer and again.answer == warned.answer
