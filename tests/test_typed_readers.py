@@ -278,3 +278,9 @@ def test_a_follow_up_does_not_repeat_its_earlier_answer_when_another_passage_is_
     warned = engine.ask("What did the G20 meeting warn about?")
     again = engine.ask("When was that meeting held?", history=["What did the G20 meeting warn about?"])
     assert again.answerable and "held in March" in again.answer and again.answer == warned.answer
+
+
+def test_a_yes_no_question_quotes_the_claim_and_the_finding(engine):
+    answer = engine.ask("has the 2015 agreement actually cut down on hacking at all")
+    assert "Obama-Xi cyber agreement" in answer.answer and "quantitative decline in cyber theft" in answer.answer
+    assert len(engine.ask("What did the 2015 agreement bar?").answer_spans) == 1   # other questions: one sentence
