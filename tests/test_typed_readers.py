@@ -284,3 +284,9 @@ def test_a_yes_no_question_quotes_the_claim_and_the_finding(engine):
     answer = engine.ask("has the 2015 agreement actually cut down on hacking at all")
     assert "Obama-Xi cyber agreement" in answer.answer and "quantitative decline in cyber theft" in answer.answer
     assert len(engine.ask("What did the 2015 agreement bar?").answer_spans) == 1   # other questions: one sentence
+
+
+def test_a_follow_up_asking_a_detail_of_its_earlier_answer_repeats_it(engine):
+    earlier = engine.ask("what did the 2015 agreement ban")
+    for question in ("who signed it", "what year was it"):
+        assert engine.ask(question, history=["what did the 2015 agreement ban"]).answer == earlier.answer
