@@ -38,7 +38,13 @@ _QUESTION_TOPICS = {
         re.IGNORECASE),
     "conclusion": re.compile(
         r"\b(conclude[sd]?|conclusions?|concluding|bottom line|final (paragraph|thoughts?|points?|words?)|"
-        r"closing (paragraph|thoughts?|argument)|end of the (article|piece))\b", re.IGNORECASE),
+        r"closing (paragraph|thoughts?|argument)|end of the (article|piece))\b|"
+        # "what do the authors recommend", "did the article suggest anything": what the piece recommends, with
+        # nothing else asked, is said where it concludes (the framing stripped, nothing would be left to embed)
+        r"^\W*(what|did|do|does)\s+((do|does|did)\s+)?(the\s+)?(authors?|writers?|article|piece|essay|op-?ed)\s+"
+        r"(recommend|suggest|propose|advise|advocate|urge|call for|want)(\s+(anything|doing|overall|then))?\W*$|"
+        r"^\W*what(['’]?s| is| are| were| was)\s+(the\s+)?(authors?|writers?|article|piece|essay)['’]?s?\s+"
+        r"(main\s+|key\s+|final\s+)?(recommendations?|suggestions?|proposals?|advice)\W*$", re.IGNORECASE),
     "byline": re.compile(_AUTHORS + r"|\bwhose (views|opinions?)\b", re.IGNORECASE),
     "bio": re.compile(_AUTHORS, re.IGNORECASE),
     "asked": re.compile(

@@ -290,3 +290,18 @@ def test_a_follow_up_asking_a_detail_of_its_earlier_answer_repeats_it(engine):
     earlier = engine.ask("what did the 2015 agreement ban")
     for question in ("who signed it", "what year was it"):
         assert engine.ask(question, history=["what did the 2015 agreement ban"]).answer == earlier.answer
+
+
+@pytest.mark.parametrize("question, conclusion", [
+    ("what do the authors recommend", True), ("did the writers suggest anything", True),
+    ("what are the article's recommendations", True),
+    ("What do the authors propose the two countries focus on?", False),   # a subject of its own
+    ("what does the article suggest about enforcement", False),
+])
+def test_what_the_authors_recommend_with_nothing_else_asked_is_the_conclusion(question, conclusion):
+    assert ("conclusion" in question_topics(question)) is conclusion
+
+
+def test_what_the_authors_recommend_is_answered(engine):
+    answer = engine.ask("what do the authors recommend")
+    assert answer.answerable and "the protection of global financial data" in answer.answer
