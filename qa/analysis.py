@@ -34,7 +34,10 @@ _QUESTION_TOPICS = {
         # the deck is the article's summary: "What is the main argument?", "Sum it up"
         r"\b(main|central|key|overall|core|big) (argument|point|thesis|message|idea|claim|takeaway)s?\b|"
         r"\b(summary|gist|summari[sz]e|sum (it|this|up)|in a nutshell|tl;?dr)\b|"
-        r"\bwhat(’s|'s| is) (this|the) (article|piece|story|text|essay|analysis|commentary|page|document) (about|arguing)\b",
+        r"\bwhat(’s|'s| is) (this|the) (article|piece|story|text|essay|analysis|commentary|page|document) (about|arguing)\b|"
+        # "what are the authors arguing", "what does the article say": nothing asked but the piece's argument
+        r"^\W*what\s+(do|does|did|are|is)\s+(the\s+)?(authors?|writers?|article|piece|essay|op-?ed)\s+"
+        r"(argue|arguing|say|saying|claim|claiming|contend|contending)\W*$",
         re.IGNORECASE),
     "conclusion": re.compile(
         r"\b(conclude[sd]?|conclusions?|concluding|bottom line|final (paragraph|thoughts?|points?|words?)|"
@@ -264,6 +267,11 @@ class Vocabulary:
         return [w for w in specific_words(question) if not self.mentions(w)]
 
 
+#: Stems of nouns that stand in for a thing the asker does not name ("the no first use thing", "that stuff"):
+#: no sentence is expected to hold them.
+_PLACEHOLDERS = frozenset({"thing", "stuff", "whatev"})
+
+
 class QuestionReader:
     """Reads questions against one corpus: owns its speller, abbreviations and vocabulary.
 
@@ -319,7 +327,8 @@ class QuestionReader:
 
     def _interpret(self, text: str, context: tuple[str, ...], notes: tuple[str, ...]) -> Interpretation:
         stripped = retrieval_text(text)
-        return Interpretation(text, " ".join([stripped, *context]), tuple(terms(stripped)), asks(text),
+        return Interpretation(text, " ".join([stripped, *context]),
+                              tuple(t for t in terms(stripped) if t not in _PLACEHOLDERS), asks(text),
                               expected_answer_type(text), tuple(self.vocabulary.unknown_names(text)),
                               name_words(text), notes, question_focus(stripped, bool(context)))
 

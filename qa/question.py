@@ -45,6 +45,7 @@ _FRAMING = re.compile(
     r"\b(according to|in the view of|per) (the )?(authors?|article|piece|writers?|text|story)\b[’']?|"
     r"\bin the (authors?|writers?)[’']?s?[’']? (view|opinion)\b|\baccording to (them|him|her)\b|"
     r"\b(does|do|did) (the )?(article|piece|authors?|writers?|text|story) (say|suggest|argue|think|claim)\b|"
+    r"\b(is|are|was|were) (the )?(article|piece|authors?|writers?|text|story) (saying|suggesting|arguing|claiming)\b|"
     r"\b(does|do|did) (the )?(authors?|writers?)\b",
     re.IGNORECASE)
 

@@ -305,3 +305,11 @@ def test_what_the_authors_recommend_with_nothing_else_asked_is_the_conclusion(qu
 def test_what_the_authors_recommend_is_answered(engine):
     answer = engine.ask("what do the authors recommend")
     assert answer.answerable and "the protection of global financial data" in answer.answer
+
+
+def test_what_the_authors_argue_is_the_deck_and_a_placeholder_noun_is_no_content_word(engine):
+    assert "deck" in question_topics("what are the authors arguing")
+    assert engine.ask("what are the authors arguing").answerable
+    info = engine.analyze("what is the no first use thing")
+    assert "thing" not in info.reading.terms
+    assert "no-first-use commitment" in engine.ask("what is the no first use thing").answer
