@@ -121,7 +121,8 @@ _ASKS_TITLE = re.compile(r"^\W*((what|which)(['’]?s| is| was| are| were) the (
                          r"^\W*what(['’]?s| is| was| are| were) .{1,60}? called\W*$|"
                          r"^\W*what(['’]?s| is| was| are| were) (the |this |that )?(?!(article|piece|story|page|text|"
                          r"essay)['’])[\w -]{1,60}['’]s? (name|title)\W*$", re.IGNORECASE)
-_ASKS_PLACE = re.compile(r"^\s*(where|in what (city|country|place)|in which (city|country|place))\b", re.IGNORECASE)
+_ASKS_PLACE = re.compile(r"^\s*(where|in what (city|country|place)|in which (city|country|place)|"
+                         r"what(['’]?s| is| was) the capital( city)? of)\b", re.IGNORECASE)   # a city
 _NAME_WORD = re.compile(r"[\w’'-]+")
 
 

@@ -127,8 +127,8 @@ def test_bm25_edge_cases():
 # Floors about one question below the measured scores (README "Evaluation"), so a regression fails CI. The two
 # typed holdouts were scored blind once and are regression sets now (their citations run longer: 446 chars).
 FLOORS = {
-    "questions": {"answer_correct": 0.88, "rank1": 0.92, "top3": 0.97, "followup_rank1": 0.92,
-                  "answer_rate": 0.96, "off_topic_abstained": 1.0, "near_topic_abstained": 0.83},
+    "questions": {"answer_correct": 0.86, "rank1": 0.9, "top3": 0.97, "followup_rank1": 0.92,
+                  "answer_rate": 0.94, "off_topic_abstained": 1.0, "near_topic_abstained": 0.83},
     "holdout": {"answer_correct": 0.96, "rank1": 0.96, "top3": 0.96, "followup_rank1": 0.83,
                 "answer_rate": 0.96, "off_topic_abstained": 1.0, "near_topic_abstained": 0.8},
     "holdout-b": {"answer_correct": 0.93, "rank1": 0.93, "top3": 0.96, "followup_rank1": 0.8,
