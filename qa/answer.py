@@ -382,7 +382,8 @@ class Composer:
         if lacking is None:
             spans = self._spans(top, passages, info)
             # a follow-up asking for a type (who, when) the earlier answer holds asks a detail of it: no search
-            if (info.earlier_answer and info.answer_type is None
+            # and a yes/no follow-up ("has china made one") is often answered where its thing was described
+            if (info.earlier_answer and info.answer_type is None and not _YES_NO.match(info.text)
                     and all((s.doc, s.start) in info.earlier_answer for s in spans)):
                 for n, hit in enumerate(hits[1:], start=1):   # a follow-up asks something new
                     if hit.score < top.score - self.repeat_margin:

@@ -316,3 +316,8 @@ def test_what_the_authors_argue_is_the_deck_and_a_placeholder_noun_is_no_content
     info = engine.analyze("what is the no first use thing")
     assert "thing" not in info.reading.terms
     assert "no-first-use commitment" in engine.ask("what is the no first use thing").answer
+
+
+def test_a_yes_no_follow_up_may_repeat_its_earlier_answer(engine):
+    answer = engine.ask("has china made one", history=["what is the no first use commitment"])
+    assert "no-first-use commitment" in answer.answer
