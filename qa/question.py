@@ -172,6 +172,9 @@ _ASKING = re.compile(
     r"how|is|are|was|were|do|does|did|can|could|should|would|will|has|have|had|tell|list|explain|describe|give|"
     r"name|summari[sz]e|show|find|compare|outline)\b", re.IGNORECASE)
 # A sentence ends at . ! ? ; but not after "U.S." or a title ("Dr.").
+# A request to the bot ("can you tell me", "could u help", "do you know"): talk about the asker, not a question.
+_REQUEST = re.compile(r"^\W*(so\s+|and\s+|but\s+|ok\s+|okay\s+|hi\s+|hey\s+)?((can|could|would|will|may|do|did)\s+"
+                      r"(you|u|i|we|ya)\b|(tell|give|show|help)\s+me\b)", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"(?<![A-Za-z]\.[A-Za-z]\.)(?<!\b[MD]r\.)(?<!\bMrs\.)(?<!\bMs\.)(?<!\bSt\.)(?<!\bvs\.)"
                            r"(?<=[.!?;])\s+")
 _CLAUSE_BREAK = re.compile(r"(?:,|\s[-–—]|:)\s+")
@@ -214,7 +217,7 @@ def split_preamble(question: str) -> tuple[str, str]:
         head, tail = last[: match.start()], last[match.end():]
         # a lead-in that asks a question itself is the first half of a two-part question ("are they still
         # hacking us companies, and how has it changed"), not talk about the asker
-        if _ASKING.match(tail) and len(tail.split()) >= 2 and not _ASKING.match(head) and any(
+        if _ASKING.match(tail) and len(tail.split()) >= 2 and not (_ASKING.match(head) and not _REQUEST.match(head)) and any(
                 w.lower() in _CHAT for w in _TYPED_WORD.findall(head)):
             prefix = " ".join(pieces[:-1])
             return (f"{prefix} {head}".strip() + match.group().rstrip()), tail

@@ -245,6 +245,7 @@ def test_a_two_part_question_is_not_split_into_a_preamble():
     assert split_preamble("are chinese hackers still going after us companies, and how has it changed")[0] == ""
     assert split_preamble("ok so i was reading about us companies, what did the hackers steal")[1] == \
         "what did the hackers steal"
+    assert split_preamble("can you help me, what did the agreement bar")[1] == "what did the agreement bar"   # a request
 
 
 @pytest.mark.parametrize("question, earlier, thing", [
