@@ -25,7 +25,14 @@ _AUTHORS = (r"\bwho (wrote|writes|authored|penned|is behind|are behind)( (it|thi
             r"\b(authors?|writers?) of (this|the) (article|piece|story|text|essay|analysis|commentary|page|document)\b|"
             r"\b(name|names) of the (authors?|writers?)\b|\b(about|on) the (authors?|writers?)\b|"
             r"\b(authors?|writers?)[’']?s?[’']? (backgrounds?|credentials|jobs?|roles?|positions?|affiliations?|"
-            r"employers?|titles?|professions?|occupations?)\b|\bwhere do (the )?(authors?|writers?) work\b")
+            r"employers?|titles?|professions?|occupations?)\b|\bwhere do (the )?(authors?|writers?) work\b|"
+            r"\bwhich(\s+(two|three|\d+))?\s+(authors?|writers?)\b|"
+            r"\bwhat(\s+(two|three|\d+))?\s+(authors?|writers?)\s+(wrote|write|penned|authored)\b|"
+            r"\b(name|list|identify)\s+the\s+((two|three|\d+)\s+)?(authors?|writers?)\b")
+# Openings and adverbs that change nothing asked: "so what do the writers actually propose", "can you tell me what
+# the authors recommend".
+_OPENING = r"((so|and|ok|okay|then|well|hi|hey)\s+)?(((can|could|would)\s+(you|u)\s+)?(tell|show)\s+me\s+|please\s+)?"
+_FILLER_ADVERB = r"((actually|really|exactly|basically|ultimately|mainly)\s+)?"
 _QUESTION_TOPICS = {
     "deck": re.compile(
         r"\b(sub-?\s?headlines?|sub-?\s?titles?|sub-?\s?heads?|sub-?\s?headings?|taglines?|tag line|deck|"
@@ -36,16 +43,17 @@ _QUESTION_TOPICS = {
         r"\b(summary|gist|summari[sz]e|sum (it|this|up)|in a nutshell|tl;?dr)\b|"
         r"\bwhat(’s|'s| is) (this|the) (article|piece|story|text|essay|analysis|commentary|page|document) (about|arguing)\b|"
         # "what are the authors arguing", "what does the article say": nothing asked but the piece's argument
-        r"^\W*what\s+(do|does|did|are|is)\s+(the\s+)?(authors?|writers?|article|piece|essay|op-?ed)\s+"
-        r"(argue|arguing|say|saying|claim|claiming|contend|contending)\W*$",
+        r"^\W*" + _OPENING + r"what\s+(do|does|did|are|is)\s+(the\s+)?(authors?|writers?|article|piece|essay|op-?ed)\s+"
+        + _FILLER_ADVERB + r"(argue|arguing|say|saying|claim|claiming|contend|contending)\W*$",
         re.IGNORECASE),
     "conclusion": re.compile(
         r"\b(conclude[sd]?|conclusions?|concluding|bottom line|final (paragraph|thoughts?|points?|words?)|"
         r"closing (paragraph|thoughts?|argument)|end of the (article|piece))\b|"
         # "what do the authors recommend", "did the article suggest anything": what the piece recommends, with
         # nothing else asked, is said where it concludes (the framing stripped, nothing would be left to embed)
-        r"^\W*(what|did|do|does)\s+((do|does|did)\s+)?(the\s+)?(authors?|writers?|article|piece|essay|op-?ed)\s+"
-        r"(recommend|suggest|propose|advise|advocate|urge|call for|want)(\s+(anything|doing|overall|then))?\W*$|"
+        r"^\W*" + _OPENING + r"(what|did|do|does)\s+((do|does|did)\s+)?(the\s+)?(authors?|writers?|article|piece|essay|"
+        r"op-?ed)\s+" + _FILLER_ADVERB + r"(recommend|suggest|propose|advise|advocate|urge|call for|want)"
+        r"(\s+(anything|doing|overall|then))?\W*$|"
         r"^\W*what(['’]?s| is| are| were| was)\s+(the\s+)?(authors?|writers?|article|piece|essay)['’]?s?\s+"
         r"(main\s+|key\s+|final\s+)?(recommendations?|suggestions?|proposals?|advice)\W*$", re.IGNORECASE),
     "byline": re.compile(_AUTHORS + r"|\bwhose (views|opinions?)\b", re.IGNORECASE),

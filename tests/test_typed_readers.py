@@ -322,3 +322,14 @@ def test_what_the_authors_argue_is_the_deck_and_a_placeholder_noun_is_no_content
 def test_a_yes_no_follow_up_may_repeat_its_earlier_answer(engine):
     answer = engine.ask("has china made one", history=["what is the no first use commitment"])
     assert "no-first-use commitment" in answer.answer
+
+
+@pytest.mark.parametrize("question, topic", [
+    ("which two authors wrote this", "bio"), ("name the two authors", "bio"),
+    ("which authors wrote the mit report", None), ("what authors are cited", None),
+    ("so what do the writers actually propose", "conclusion"),
+    ("can you tell me what the authors recommend", "conclusion"),
+])
+def test_the_authors_and_their_recommendation_asked_in_other_words(question, topic):
+    topics = question_topics(question)
+    assert (topic in topics) if topic else not topics & {"bio", "byline", "conclusion"}
