@@ -224,6 +224,9 @@ def test_a_count_of_the_things_asked_for_is_not_a_word_the_answer_must_hold():
     assert focus.things == "leaders" and "two" not in focus.others
     assert missing(focus, "Cooperation begun in 2015 with the Obama-Xi cyber agreement.") is None
     assert missing(focus, "The views are the authors.") is not None
+    focus = question_focus("which 2 nations met")
+    assert focus.numbers == () and "2" not in focus.others
+    assert question_focus("which us firms were hacked in 2014").numbers == ("2014",)   # not a count of the firms
 
 
 def test_a_passage_of_the_type_asked_for_answers_when_the_best_lacks_it(engine):
