@@ -238,6 +238,11 @@ class Composer:
     who-question one naming nobody new. Each abstention is logged at DEBUG with its rule
     and numbers.
 
+    Which passage answers is not always the first: a keyword query is answered where the document
+    first names the thing (``mention_margin``); a passage close to the best answers when the best lacks
+    only a title, date or day asked for (``fallback_margin``), or when the best would repeat a follow-up's
+    earlier answer (``repeat_margin``); the answering passage is then cited first.
+
     Usage example:
         >>> from qa.analysis import analyze
         >>> Composer().compose(analyze("What did it bar?"), [], Passages({}, [], [])).answerable
