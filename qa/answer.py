@@ -122,6 +122,13 @@ def has_answer_type(text: str, kind: str | None, asked_words: frozenset[str] = f
     return True
 
 
+def avoids_repeating(info: QuestionInfo) -> bool:
+    """Whether a follow-up ``info`` asks something new, so that its answer should not repeat the earlier one
+    (:attr:`Composer.repeat_margin`): not when it asks for a type (who, when ...), since a detail of the earlier
+    answer is asked, nor a yes/no question ("has china made one"), often answered where its thing was described."""
+    return bool(info.context) and info.answer_type is None and not _YES_NO.match(info.text)
+
+
 def not_covered(unknown_names: list[str] = ()) -> str:
     """The plain "not in the article" answer, naming what the article never mentions, if known."""
     if not unknown_names:
@@ -386,9 +393,7 @@ class Composer:
         lacking = self._lacking(top, info, passages)
         if lacking is None:
             spans = self._spans(top, passages, info)
-            # a follow-up asking for a type (who, when) the earlier answer holds asks a detail of it: no search
-            # and a yes/no follow-up ("has china made one") is often answered where its thing was described
-            if (info.earlier_answer and info.answer_type is None and not _YES_NO.match(info.text)
+            if (info.earlier_answer and avoids_repeating(info)
                     and all((s.doc, s.start) in info.earlier_answer for s in spans)):
                 for n, hit in enumerate(hits[1:], start=1):   # a follow-up asks something new
                     if hit.score < top.score - self.repeat_margin:
