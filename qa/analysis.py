@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Iterable
 
 from .abbreviations import Abbreviations
 from .focus import Focus, question_focus
 from .lexical import terms
-from .question import clean_question, context_for, read_question, retrieval_text, QuestionError
+from .question import clean_question, context_for, pronoun_one, read_question, retrieval_text, QuestionError
 from .specifics import specific_words
 from .spelling import Speller
 from .structure import asks
@@ -25,7 +25,14 @@ _AUTHORS = (r"\bwho (wrote|writes|authored|penned|is behind|are behind)( (it|thi
             r"\b(authors?|writers?) of (this|the) (article|piece|story|text|essay|analysis|commentary|page|document)\b|"
             r"\b(name|names) of the (authors?|writers?)\b|\b(about|on) the (authors?|writers?)\b|"
             r"\b(authors?|writers?)[’']?s?[’']? (backgrounds?|credentials|jobs?|roles?|positions?|affiliations?|"
-            r"employers?|titles?|professions?|occupations?)\b|\bwhere do (the )?(authors?|writers?) work\b")
+            r"employers?|titles?|professions?|occupations?)\b|\bwhere do (the )?(authors?|writers?) work\b|"
+            r"\bwhich(\s+(two|three|\d+))?\s+(authors?|writers?)\b|"
+            r"\bwhat(\s+(two|three|\d+))?\s+(authors?|writers?)\s+(wrote|write|penned|authored)\b|"
+            r"\b(name|list|identify)\s+the\s+((two|three|\d+)\s+)?(authors?|writers?)\b")
+# Openings and adverbs that change nothing asked: "so what do the writers actually propose", "can you tell me what
+# the authors recommend".
+_OPENING = r"((so|and|ok|okay|then|well|hi|hey)\s+)?(((can|could|would)\s+(you|u)\s+)?(tell|show)\s+me\s+|please\s+)?"
+_FILLER_ADVERB = r"((actually|really|exactly|basically|ultimately|mainly)\s+)?"
 _QUESTION_TOPICS = {
     "deck": re.compile(
         r"\b(sub-?\s?headlines?|sub-?\s?titles?|sub-?\s?heads?|sub-?\s?headings?|taglines?|tag line|deck|"
@@ -34,11 +41,21 @@ _QUESTION_TOPICS = {
         # the deck is the article's summary: "What is the main argument?", "Sum it up"
         r"\b(main|central|key|overall|core|big) (argument|point|thesis|message|idea|claim|takeaway)s?\b|"
         r"\b(summary|gist|summari[sz]e|sum (it|this|up)|in a nutshell|tl;?dr)\b|"
-        r"\bwhat(’s|'s| is) (this|the) (article|piece|story|text|essay|analysis|commentary|page|document) (about|arguing)\b",
+        r"\bwhat(’s|'s| is) (this|the) (article|piece|story|text|essay|analysis|commentary|page|document) (about|arguing)\b|"
+        # "what are the authors arguing", "what does the article say": nothing asked but the piece's argument
+        r"^\W*" + _OPENING + r"what\s+(do|does|did|are|is)\s+(the\s+)?(authors?|writers?|article|piece|essay|op-?ed)\s+"
+        + _FILLER_ADVERB + r"(argue|arguing|say|saying|claim|claiming|contend|contending)\W*$",
         re.IGNORECASE),
     "conclusion": re.compile(
         r"\b(conclude[sd]?|conclusions?|concluding|bottom line|final (paragraph|thoughts?|points?|words?)|"
-        r"closing (paragraph|thoughts?|argument)|end of the (article|piece))\b", re.IGNORECASE),
+        r"closing (paragraph|thoughts?|argument)|end of the (article|piece))\b|"
+        # "what do the authors recommend", "did the article suggest anything": what the piece recommends, with
+        # nothing else asked, is said where it concludes (the framing stripped, nothing would be left to embed)
+        r"^\W*" + _OPENING + r"(what|did|do|does)\s+((do|does|did)\s+)?(the\s+)?(authors?|writers?|article|piece|essay|"
+        r"op-?ed)\s+" + _FILLER_ADVERB + r"(recommend|suggest|propose|advise|advocate|urge|call for|want)"
+        r"(\s+(anything|doing|overall|then))?\W*$|"
+        r"^\W*what(['’]?s| is| are| were| was)\s+(the\s+)?(authors?|writers?|article|piece|essay)['’]?s?\s+"
+        r"(main\s+|key\s+|final\s+)?(recommendations?|suggestions?|proposals?|advice)\W*$", re.IGNORECASE),
     "byline": re.compile(_AUTHORS + r"|\bwhose (views|opinions?)\b", re.IGNORECASE),
     "bio": re.compile(_AUTHORS, re.IGNORECASE),
     "asked": re.compile(
@@ -112,7 +129,8 @@ _ASKS_TITLE = re.compile(r"^\W*((what|which)(['’]?s| is| was| are| were) the (
                          r"^\W*what(['’]?s| is| was| are| were) .{1,60}? called\W*$|"
                          r"^\W*what(['’]?s| is| was| are| were) (the |this |that )?(?!(article|piece|story|page|text|"
                          r"essay)['’])[\w -]{1,60}['’]s? (name|title)\W*$", re.IGNORECASE)
-_ASKS_PLACE = re.compile(r"^\s*(where|in what (city|country|place)|in which (city|country|place))\b", re.IGNORECASE)
+_ASKS_PLACE = re.compile(r"^\s*(where|in what (city|country|place)|in which (city|country|place)|"
+                         r"what(['’]?s| is| was) the capital( city)? of)\b", re.IGNORECASE)   # a city
 _NAME_WORD = re.compile(r"[\w’'-]+")
 
 
@@ -195,7 +213,8 @@ class QuestionInfo:
     stemmed words; ``topics`` the page parts asked about (:func:`question_topics`); ``reading`` the
     :class:`Interpretation` in use; ``alternatives`` other readings worth embedding (the question
     without spelling corrections), of which the engine keeps the one closer to the corpus
-    (:meth:`choose`).
+    (:meth:`choose`); ``earlier_answer`` where a follow-up's earlier answer is, as ``(doc, start)`` of each of
+    its sentences (set by the engine; empty for other questions).
     """
 
     question: str
@@ -205,6 +224,7 @@ class QuestionInfo:
     topics: frozenset[str]
     reading: Interpretation
     alternatives: tuple[Interpretation, ...] = field(default=())
+    earlier_answer: tuple[tuple[str, int], ...] = ()
 
     @property
     def text(self) -> str:
@@ -230,7 +250,8 @@ class QuestionInfo:
 
     def choose(self, reading: Interpretation) -> "QuestionInfo":
         """This question read as ``reading`` (one of :attr:`alternatives`), with no alternatives left."""
-        return QuestionInfo(self.question, self.notes, self.context, self.context_terms, self.topics, reading)
+        return QuestionInfo(self.question, self.notes, self.context, self.context_terms, self.topics, reading,
+                            earlier_answer=self.earlier_answer)
 
 
 class Vocabulary:
@@ -253,6 +274,11 @@ class Vocabulary:
         """Words of ``question`` naming something specific (see :func:`qa.specifics.looks_specific`:
         numbers, acronyms, names in any case) that the corpus never uses ("Huawei", "2019")."""
         return [w for w in specific_words(question) if not self.mentions(w)]
+
+
+#: Stems of nouns that stand in for a thing the asker does not name ("the no first use thing", "that stuff"):
+#: no sentence is expected to hold them.
+_PLACEHOLDERS = frozenset({"thing", "stuff", "whatev"})
 
 
 class QuestionReader:
@@ -298,6 +324,10 @@ class QuestionReader:
         if read.preamble:   # "I read about the G20 meeting. When was it held?": the lead-in is context
             earlier = [*earlier, read.preamble]
         context = tuple(context_for(read.text, earlier))
+        thing = pronoun_one(read.text, context[-1]) if context else None
+        if thing:   # "has the us made one" after "... a no first use pledge": made a no first use pledge
+            read = replace(read, text=_replace_one(read.text, thing), uncorrected=_replace_one(read.uncorrected, thing),
+                           notes=(*read.notes, f"read 'one' as '{thing}'"))
         reading = self._interpret(read.text, context, read.spelling_notes)
         alternatives = ((self._interpret(read.uncorrected, context, ()),)
                         if read.uncorrected != read.text else ())
@@ -306,9 +336,16 @@ class QuestionReader:
 
     def _interpret(self, text: str, context: tuple[str, ...], notes: tuple[str, ...]) -> Interpretation:
         stripped = retrieval_text(text)
-        return Interpretation(text, " ".join([stripped, *context]), tuple(terms(stripped)), asks(text),
+        return Interpretation(text, " ".join([stripped, *context]),
+                              tuple(t for t in terms(stripped) if t not in _PLACEHOLDERS), asks(text),
                               expected_answer_type(text), tuple(self.vocabulary.unknown_names(text)),
                               name_words(text), notes, question_focus(stripped, bool(context)))
+
+
+def _replace_one(question: str, thing: str) -> str:
+    """``question`` with its closing pronoun "one" read as ``thing``."""
+    return re.sub(r"\bone(?=(\s+(too|yet|again|already|as well))?\s*\??\s*$)", thing.replace("\\", r"\\"), question,
+                  count=1, flags=re.IGNORECASE)
 
 
 def analyze(question: str, history: list[str] | None = None, reader: QuestionReader | None = None) -> QuestionInfo:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from .abbreviations import Abbreviations
 from .analysis import QuestionInfo, QuestionReader
-from .answer import Answer, Composer, Passages
+from .answer import Answer, Composer, Passages, avoids_repeating
 from .building import BuildReport, build
 from .chunking import splitter_kind
 from .config import ChunkSettings, Settings
@@ -237,11 +237,13 @@ class Engine:
         "who wrote this piece"; "the other one", "the latter") is read with that thing in place of the phrase
         (:func:`qa.followup.resolve`, a note says so). A follow-up about what comes after the earlier answer
         ("what do they suggest instead", "why that area") gets that answer's sentence ids, for
-        :meth:`_near_earlier`; other questions get an empty set.
+        :meth:`_near_earlier`; other questions get an empty set. Every other follow-up that asks something new
+        (:func:`qa.answer.avoids_repeating`) keeps where its earlier answer is (``QuestionInfo.earlier_answer``),
+        so the composer prefers not to repeat it.
         """
         previous: list[set[int]] = [set() for _ in infos]
-        rows = [row for row, (info, history) in enumerate(zip(infos, histories))
-                if history and info.context and (reference(info.text) or wants_neighbourhood(info.text))]
+        rows = [row for row, (info, history) in enumerate(zip(infos, histories)) if history and info.context
+                and (reference(info.text) or wants_neighbourhood(info.text) or avoids_repeating(info))]
         if not rows:
             return infos, previous
         asked, earlier = [], []   # (row, how far back), and the earlier question read with its own history
@@ -273,8 +275,11 @@ class Engine:
                         *info.notes, f"read '{ref.text}' as '{thing}'"))
                 continue
             if found[0].answerable:
-                previous[row] = {self._sentence_at[(span.doc, span.start)] for span in found[0].answer_spans
-                                 if (span.doc, span.start) in self._sentence_at}
+                if wants_neighbourhood(info.text):
+                    previous[row] = {self._sentence_at[(span.doc, span.start)] for span in found[0].answer_spans
+                                     if (span.doc, span.start) in self._sentence_at}
+                infos[row] = dataclasses.replace(info, earlier_answer=tuple((span.doc, span.start)
+                                                                            for span in found[0].answer_spans))
         return infos, previous
 
     def _near_earlier(self, infos: list[QuestionInfo], queries: list[Query], hit_lists: list[list],

@@ -269,9 +269,14 @@ def question_focus(question: str, followup: bool = False) -> Focus:
         if who:
             things, rest = "who", question[who.end():]
     stems = set(terms(things)) if things and things != "who" else set()
-    others = (tuple(dict.fromkeys(t for t in terms(question) if t not in stems and t not in _FILLER))
-              if things else ())
-    numbers = () if _WHY.match(question) else tuple(dict.fromkeys(_NUMBER.findall(question)))
+    # "which two leaders", "which 2 nations": a count of the things asked for says how many, not what the answer
+    # is about, so the answer need not hold it
+    counted = ({m.group(1) for m in re.finditer(r"(\d+)\s+(?:[\w’'-]+\s+){0,2}" + re.escape(things) + r"\b", question,
+                                                re.IGNORECASE)} if things and things != "who" else set())
+    others = (tuple(dict.fromkeys(t for t in terms(question) if t not in stems and t not in _FILLER
+                                  and t not in _NUMBER_WORDS and t not in counted)) if things else ())
+    numbers = () if _WHY.match(question) else tuple(n for n in dict.fromkeys(_NUMBER.findall(question))
+                                                     if n not in counted)
     return Focus(speaker, bool(_FUTURE_TIME_QUESTION.search(question)), things, others,
                  predicate(rest) if things else (), bool(_PINNED_TIME.search(question)), numbers, directive,
                  modifier)

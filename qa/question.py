@@ -45,6 +45,7 @@ _FRAMING = re.compile(
     r"\b(according to|in the view of|per) (the )?(authors?|article|piece|writers?|text|story)\b[’']?|"
     r"\bin the (authors?|writers?)[’']?s?[’']? (view|opinion)\b|\baccording to (them|him|her)\b|"
     r"\b(does|do|did) (the )?(article|piece|authors?|writers?|text|story) (say|suggest|argue|think|claim)\b|"
+    r"\b(is|are|was|were) (the )?(article|piece|authors?|writers?|text|story) (saying|suggesting|arguing|claiming)\b|"
     r"\b(does|do|did) (the )?(authors?|writers?)\b",
     re.IGNORECASE)
 
@@ -91,14 +92,56 @@ def clean_question(text: str, limit: int = MAX_QUESTION_CHARS) -> tuple[str, lis
 
 
 def is_followup(question: str, history: list[str]) -> bool:
-    """Whether ``question`` leans on ``history``: it is short, opens like a follow-up, uses a pronoun, or points
-    at one of the things an earlier answer named ("the second one", :data:`REFERENCE`)."""
+    """Whether ``question`` leans on ``history``: it is short, opens like a follow-up, uses a pronoun (or closes
+    with "one": "has the us made one"), or points at one of the things an earlier answer named ("the second
+    one", :data:`REFERENCE`)."""
     if not history:
         return False
     lowered = question.lower()
     words = _WORD.findall(lowered)
     return (len(words) <= _SHORT_QUESTION_WORDS or lowered.startswith(_FOLLOWUP_OPENERS)
-            or any(w in _ANAPHORA for w in words) or bool(REFERENCE.search(question)))
+            or any(w in _ANAPHORA for w in words) or bool(REFERENCE.search(question)) or _closing_one(question))
+
+
+# "has the us made one", "did china sign one too": "one" closing a follow-up, after a verb, stands for a thing
+# of the kind the earlier question named with "a"/"an" ("... compare a no first use pledge to").
+_PRONOUN_ONE = re.compile(r"(?<=\s)(?P<before>[\w’']+)\s+one(?=(\s+(too|yet|again|already|as well))?\s*\??\s*$)",
+                          re.IGNORECASE)
+_NOT_A_VERB = frozenset("""the this that which each every any no other another only same a an first second third
+last next any some what no more big small new old good bad best right wrong""".split())
+_INDEFINITE = re.compile(r"\b(?:a|an)\s+(?P<thing>[\w’'-]+(?:\s+[\w’'-]+){0,4}?)(?=\s+(?:to|of|in|on|at|for|with|from|by|"
+                         r"about|that|which|who|and|or|is|are|was|were|did|does|do|has|have|had|be|been)\b|\s*[?.!]?\s*$)",
+                         re.IGNORECASE)
+
+
+def _closing_one(question: str) -> bool:
+    """Whether ``question`` closes with the pronoun "one" after a verb ("has the us made one")."""
+    match = _PRONOUN_ONE.search(question)
+    if not match or match.group("before").lower() in _NOT_A_VERB:
+        return False
+    # "the biggest one", "a new one": an adjective after a determiner, not a verb
+    previous = _WORD.findall(question[:match.start()].lower())[-1:]
+    return not (previous and previous[0] in _NOT_A_VERB | {"most", "least", "very", "really"})
+
+
+def pronoun_one(question: str, earlier: str) -> str | None:
+    """The thing a closing "one" of a follow-up stands for, from the ``earlier`` question: its last
+    indefinite noun phrase ("a no first use pledge"); None when the question has no such "one" ("which one",
+    "the other one" point elsewhere) or the earlier question names nothing with "a"/"an".
+
+    Example:
+        >>> pronoun_one("has the us made one", "what do the authors compare a no first use pledge to")
+        'a no first use pledge'
+        >>> pronoun_one("which one", "what do the authors compare a no first use pledge to") is None
+        True
+    """
+    if not _closing_one(question):
+        return None
+    things = list(_INDEFINITE.finditer(earlier))
+    if not things:
+        return None
+    thing = things[-1]
+    return earlier[thing.start():thing.end()].strip()
 
 
 def context_for(question: str, history: list[str], depth: int = 2) -> list[str]:
@@ -129,6 +172,9 @@ _ASKING = re.compile(
     r"how|is|are|was|were|do|does|did|can|could|should|would|will|has|have|had|tell|list|explain|describe|give|"
     r"name|summari[sz]e|show|find|compare|outline)\b", re.IGNORECASE)
 # A sentence ends at . ! ? ; but not after "U.S." or a title ("Dr.").
+# A request to the bot ("can you tell me", "could u help", "do you know"): talk about the asker, not a question.
+_REQUEST = re.compile(r"^\W*(so\s+|and\s+|but\s+|ok\s+|okay\s+|hi\s+|hey\s+)?((can|could|would|will|may|do|did)\s+"
+                      r"(you|u|i|we|ya)\b|(tell|give|show|help)\s+me\b)", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"(?<![A-Za-z]\.[A-Za-z]\.)(?<!\b[MD]r\.)(?<!\bMrs\.)(?<!\bMs\.)(?<!\bSt\.)(?<!\bvs\.)"
                            r"(?<=[.!?;])\s+")
 _CLAUSE_BREAK = re.compile(r"(?:,|\s[-–—]|:)\s+")
@@ -169,7 +215,9 @@ def split_preamble(question: str) -> tuple[str, str]:
     last = pieces[-1]
     for match in reversed(list(_CLAUSE_BREAK.finditer(last))):
         head, tail = last[: match.start()], last[match.end():]
-        if _ASKING.match(tail) and len(tail.split()) >= 2 and any(
+        # a lead-in that asks a question itself is the first half of a two-part question ("are they still
+        # hacking us companies, and how has it changed"), not talk about the asker
+        if _ASKING.match(tail) and len(tail.split()) >= 2 and not (_ASKING.match(head) and not _REQUEST.match(head)) and any(
                 w.lower() in _CHAT for w in _TYPED_WORD.findall(head)):
             prefix = " ".join(pieces[:-1])
             return (f"{prefix} {head}".strip() + match.group().rstrip()), tail
