@@ -64,7 +64,8 @@ _QUESTION_TOPICS = {
         r" (central |key |main )?question\b|\brhetorical\b", re.IGNORECASE),
     # "title" alone may be a person's ("What title does she hold?"): only the article's counts.
     "title": re.compile(
-        r"(?<!sub-)(?<!sub )\bhead-?lines?\b|\b(title|heading) of (the|this) (article|piece|story|page|text|essay)\b|"
+        # "the line under the headline" is the deck, not the headline
+        r"(?<!sub-)(?<!sub )(?<!(under|below) the )(?<!beneath the )\bhead-?lines?\b|\b(title|heading) of (the|this) (article|piece|story|page|text|essay)\b|"
         r"\b(article|piece|story|page)[’']?s? (title|heading)\b|"
         # "what's the title", but not "what's the title of the 2017 report": that names another work
         r"\bwhat(’s|'s| is) the title\b(?! of (?!(the|this) (article|piece|story|page|text|essay)\b))|"

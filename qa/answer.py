@@ -444,7 +444,7 @@ class Composer:
         if not has_answer_type(text, info.answer_type, info.reading.asked_words):
             return (f"a {info.answer_type}-question, but the passage (paragraph {chosen[0].paragraph}) holds "
                     f"no {info.answer_type}")
-        lacking = missing(info.reading.focus, text)
+        lacking = missing(info.reading.focus, text, passages.documents[chosen[0].doc].text)
         return f"{lacking} (paragraph {chosen[0].paragraph})" if lacking else None
 
     def _supported(self, hit: Hit, info: QuestionInfo, quiet: bool = False) -> bool:

@@ -199,6 +199,8 @@ def _kind_forms(kind: str) -> frozenset[str]:
 
 # A number or year standing alone ("in 2017", "2,000 hackers"), not part of a name ("G20").
 _NUMBER = re.compile(r"(?<![\w.,])\d+(?:[.,]\d+)*(?![\w.,]*\w)")
+# A number as a name's first word: "the 2015 agreement", "the 2014 indictments".
+_LABEL = re.compile(r"(?<![\w.,])(\d+(?:[.,]\d+)*)\s+([a-z][\w’'-]*)", re.IGNORECASE)
 _WHY = re.compile(r"^\W*(why|how come)\b", re.IGNORECASE)
 
 # A question pinned to a time relative to now ("tomorrow", "next week", "last season"): only an answer that
@@ -225,6 +227,8 @@ class Focus:
     ``directive`` is True when the speaker is asked what they recommended, suggested, proposed or urged.
     ``modifier`` holds the words narrowing a which-question's kind ("us" in "which us companies were hacked"),
     which the answer must all mention ("the two countries" does not answer "which european countries").
+    ``labels`` are the question's numbers used as a name's first word ("the 2015 agreement"): when the
+    document names the thing so, the number says which thing is meant, and the answer need not repeat it.
     """
 
     speaker: tuple[str, ...] = ()
@@ -236,6 +240,7 @@ class Focus:
     numbers: tuple[str, ...] = ()
     directive: bool = False
     modifier: str = ""
+    labels: tuple[str, ...] = ()
 
 
 _NOTHING = Focus()
@@ -277,9 +282,11 @@ def question_focus(question: str, followup: bool = False) -> Focus:
                                   and t not in _NUMBER_WORDS and t not in counted)) if things else ())
     numbers = () if _WHY.match(question) else tuple(n for n in dict.fromkeys(_NUMBER.findall(question))
                                                      if n not in counted)
+    labels = tuple(f"{m.group(1)} {m.group(2)}".lower() for m in _LABEL.finditer(question)
+                   if m.group(1) in numbers and terms(m.group(2)))
     return Focus(speaker, bool(_FUTURE_TIME_QUESTION.search(question)), things, others,
                  predicate(rest) if things else (), bool(_PINNED_TIME.search(question)), numbers, directive,
-                 modifier)
+                 modifier, labels)
 
 
 def _supported(verbs: tuple[str, ...], answer: str, said: set[str]) -> bool:
@@ -293,7 +300,7 @@ def _supported(verbs: tuple[str, ...], answer: str, said: set[str]) -> bool:
                 and _REPORTED.search(answer))
 
 
-def missing(focus: Focus, answer: str) -> str | None:
+def missing(focus: Focus, answer: str, document: str = "") -> str | None:
     """What ``answer`` fails to supply of ``focus``, as a short reason for the log; None when nothing.
 
     A question about what someone said needs an answer that names every word of the speaker and
@@ -302,7 +309,8 @@ def missing(focus: Focus, answer: str) -> str | None:
     specific date said of the future ("next month", "will meet in March"; not "held in March"), and one
     pinned to a time relative to now ("tomorrow", "next week") an answer that says a time. A number or
     year the question names must be in the answer ("what did they sign in 2017" is not answered by a
-    sentence about 2015; see :class:`Focus`). A question
+    sentence about 2015), unless it names a thing the ``document`` (the answer's, when given) names the same way
+    ("why did the 2015 agreement fall short"; see :class:`Focus`). A question
     asking which things (or who) did something is not answered by a sentence that names no such things
     (the kind's own word, singular or plural: "banking" does not name banks) when the sentence holds
     fewer than half (:data:`MIN_OTHER_WORDS`) of the question's other content words ("which american
@@ -331,7 +339,9 @@ def missing(focus: Focus, answer: str) -> str | None:
             return f"the speaker {' '.join(focus.speaker)} is not reported as recommending anything"
     if focus.future and not (_SPECIFIC_TIME.search(answer) and _FUTURE_CONTEXT.search(answer)):
         return "a question about when something will happen, and the answer gives no date to come"
-    absent = [number for number in focus.numbers if not re.search(rf"(?<![\w.,]){re.escape(number)}(?![\w])", answer)]
+    named = document.lower()
+    absent = [number for number in focus.numbers if not re.search(rf"(?<![\w.,]){re.escape(number)}(?![\w])", answer)
+              and not any(label.split()[0] == number and label in named for label in focus.labels)]
     if absent:
         return f"the question names {', '.join(absent)}, and the answer does not"
     if focus.pinned and not _SPECIFIC_TIME.search(answer):

@@ -336,3 +336,21 @@ def test_a_yes_no_follow_up_may_repeat_its_earlier_answer(engine):
 def test_the_authors_and_their_recommendation_asked_in_other_words(question, topic):
     topics = question_topics(question)
     assert (topic in topics) if topic else not topics & {"bio", "byline", "conclusion"}
+
+
+@pytest.mark.parametrize("question, topic", [
+    ("what does the little summary line under the headline say", "deck"),
+    ("the text below the headline", "deck"),
+    ("whats the headline", "title"),
+])
+def test_a_headline_named_as_a_place_on_the_page_asks_for_what_is_there(question, topic):
+    assert topic in question_topics(question) and (topic == "title") == ("title" in question_topics(question))
+
+
+def test_a_number_naming_a_thing_the_document_names_so_need_not_be_in_the_answer():
+    document = "The 2015 agreement fell short. There are several possible explanations."
+    why = question_focus("list the reasons the authors give for why the 2015 agreement fell short")
+    assert missing(why, "There are several possible explanations.", document) is None
+    assert missing(why, "There are several possible explanations.", "The agreement fell short.") is not None
+    for other in ("what did they sign in 2017", "list what the 2017 agreement barred"):
+        assert missing(question_focus(other), "There are several possible explanations.", document) is not None
