@@ -129,6 +129,14 @@ def avoids_repeating(info: QuestionInfo) -> bool:
     return bool(info.context) and info.answer_type is None and not _YES_NO.match(info.text)
 
 
+def _close_behind(hits: list[Hit], margin: float):
+    """``(n, hit)`` for each hit after the first, in order, while it scores at most ``margin`` below the first."""
+    for n, hit in enumerate(hits[1:], start=1):
+        if hit.score < hits[0].score - margin:
+            return
+        yield n, hit
+
+
 def not_covered(unknown_names: list[str] = ()) -> str:
     """The plain "not in the article" answer, naming what the article never mentions, if known."""
     if not unknown_names:
@@ -352,9 +360,7 @@ class Composer:
             return hits
         top = hits[0]
         first = passages.sentences[top.best_sentence]
-        for n, hit in enumerate(hits[1:], start=1):
-            if hit.score < top.score - self.mention_margin:
-                break
+        for n, hit in _close_behind(hits, self.mention_margin):
             sentence = passages.sentences[hit.best_sentence]
             if sentence.doc == first.doc and sentence.start < first.start and hit.matched >= top.matched:
                 logger.debug("keyword query: passage %d names it first in the document (score %.3f)", n + 1,
@@ -395,9 +401,7 @@ class Composer:
             spans = self._spans(top, passages, info)
             if (info.earlier_answer and avoids_repeating(info)
                     and all((s.doc, s.start) in info.earlier_answer for s in spans)):
-                for n, hit in enumerate(hits[1:], start=1):   # a follow-up asks something new
-                    if hit.score < top.score - self.repeat_margin:
-                        break
+                for n, hit in _close_behind(hits, self.repeat_margin):   # a follow-up asks something new
                     other = self._spans(hit, passages, info)
                     if (not all((s.doc, s.start) in info.earlier_answer for s in other)
                             and self._supported(hit, info, quiet=True) and self._lacking(hit, info, passages) is None):
@@ -411,9 +415,7 @@ class Composer:
             # a focus the best passage lacks, or a type most passages hold by chance ("in the People's Liberation
             # Army" says a place): a lower passage holding it is no safer
             return False, [], 0
-        for n, hit in enumerate(hits[1:], start=1):
-            if hit.score < top.score - self.fallback_margin:
-                break
+        for n, hit in _close_behind(hits, self.fallback_margin):
             if hit.on_topic or not self._supported(hit, info, quiet=True):
                 continue
             later = self._lacking(hit, info, passages)

@@ -339,9 +339,11 @@ def missing(focus: Focus, answer: str, document: str = "") -> str | None:
             return f"the speaker {' '.join(focus.speaker)} is not reported as recommending anything"
     if focus.future and not (_SPECIFIC_TIME.search(answer) and _FUTURE_CONTEXT.search(answer)):
         return "a question about when something will happen, and the answer gives no date to come"
-    named = document.lower()
-    absent = [number for number in focus.numbers if not re.search(rf"(?<![\w.,]){re.escape(number)}(?![\w])", answer)
-              and not any(label.split()[0] == number and label in named for label in focus.labels)]
+    absent = [number for number in focus.numbers if not re.search(rf"(?<![\w.,]){re.escape(number)}(?![\w])", answer)]
+    if absent and focus.labels:   # "the 2015 agreement", named so by the document: the number says which thing
+        named = document.lower()
+        absent = [number for number in absent if not any(label.split()[0] == number and label in named
+                                                         for label in focus.labels)]
     if absent:
         return f"the question names {', '.join(absent)}, and the answer does not"
     if focus.pinned and not _SPECIFIC_TIME.search(answer):
