@@ -144,11 +144,17 @@ def not_covered(unknown_names: list[str] = ()) -> str:
     return f"{NOT_COVERED[:-1]}: it never mentions {', '.join(dict.fromkeys(unknown_names))}."
 
 
+#: ``Citation.paragraph`` of a document's headline (its title, quoted where the text first has it): a heading is
+#: not a paragraph, so paragraphs count from 1 below it.
+HEADLINE_PARAGRAPH = 0
+
+
 @dataclass(frozen=True)
 class Citation:
     """A quoted passage: ``document.text[start:end] == text``.
 
-    ``paragraph`` is 1-based as a reader counts them; ``sentence`` is the 1-based
+    ``paragraph`` is 1-based as a reader counts them (0, :data:`HEADLINE_PARAGRAPH`, for the headline, cited
+    when it is the answer); ``sentence`` is the 1-based
     index, within that paragraph, of the passage's first sentence. ``answer_sentence``
     is the 1-based index, in the same paragraph, of the passage's sentence that answers
     (the first answer sentence the passage holds; else, e.g. for a related passage, its
@@ -169,6 +175,11 @@ class Citation:
     answer_sentence: int
     answer_start: int
     answer_end: int
+
+
+def place(citation: Citation) -> str:
+    """Where ``citation`` is, as a reader says it: ``"paragraph 4"``, or ``"headline"`` for paragraph 0."""
+    return "headline" if citation.paragraph == HEADLINE_PARAGRAPH else f"paragraph {citation.paragraph}"
 
 
 @dataclass(frozen=True)
@@ -334,7 +345,10 @@ class Composer:
         if used:   # a later passage supplies what the best one lacks: it is cited first, as the answer's source
             hits = [hits[used], *hits[:used], *hits[used + 1:]]
         citations = self._citations(hits, passages)
-        if answerable:   # links and highlights point at the sentence that answers, not the passage's first
+        headline = self._headline(info, spans, hits, passages) if answerable else None
+        if headline is not None:   # "what is the headline?": the quote is the title itself, cited first
+            citations = [headline, *(replace(c, n=c.n + 1) for c in citations)]
+        elif answerable:   # links and highlights point at the sentence that answers, not the passage's first
             answered = [s for s in (passages.sentences[i] for i in passages.chunks[hits[0].chunk_id].sentence_ids)
                         if AnswerSpan(s.doc, s.start, s.end) in spans]
             citations = [at_answer(c, answered) for c in citations]
@@ -367,6 +381,21 @@ class Composer:
                              hit.score)
                 return [hit, *hits[:n], *hits[n + 1:]]
         return hits
+
+    @staticmethod
+    def _headline(info: QuestionInfo, spans: list[AnswerSpan], hits: list[Hit], passages: Passages
+                  ) -> Citation | None:
+        """The citation of a document's headline (paragraph 0, :data:`HEADLINE_PARAGRAPH`) when the answer is
+        that headline ("what is the article called?"), else None. The title is in no passage (a heading is
+        not a paragraph), so without it the answer would cite only passages that do not hold it."""
+        if "title" not in info.topics or len(spans) != 1 or not hits:
+            return None
+        document = passages.documents.get(spans[0].doc)
+        title = title_span(document) if document else None
+        if title is None or (title.start, title.end) != (spans[0].start, spans[0].end):
+            return None
+        return Citation(1, document.id, document.title, HEADLINE_PARAGRAPH, 1, title.start, title.end,
+                        document.text[title.start:title.end], round(hits[0].score, 4), 1, title.start, title.end)
 
     @staticmethod
     def _citations(hits: list[Hit], passages: Passages) -> list[Citation]:

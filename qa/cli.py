@@ -227,11 +227,13 @@ def cmd_index(args: argparse.Namespace) -> int:
 def format_answer(answer) -> str:
     """The answer as a reader sees it in a terminal: the answer, then numbered citations (each with its
     document's title when more than one document is cited)."""
+    from .answer import place
+
     lines = [answer.answer, ""]
     lines.append("Sources:" if answer.answerable else "Closest passages (they do not answer it):")
     several = len({c.doc for c in answer.citations}) > 1
     for c in answer.citations:
-        where = f"{c.title} ({c.doc}), paragraph {c.paragraph}" if several else f"paragraph {c.paragraph}"
+        where = f"{c.title} ({c.doc}), {place(c)}" if several else place(c)
         lines.append(f"[{c.n}] {where}, score {c.score:.2f}")
         lines.extend("    " + line for line in textwrap.wrap(f"“{c.text}”", width=96))
     return "\n".join(lines)

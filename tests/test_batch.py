@@ -368,3 +368,11 @@ def test_cli_killed_mid_run_leaves_the_old_answers_intact(engine, cli_env, tmp_p
         process.stderr.close()
     assert process.returncode == -signal.SIGKILL
     assert out.read_bytes() == old
+
+
+def test_markdown_report_names_a_headline_citation_as_the_headline(engine, tmp_path):
+    questions = tmp_path / "q.txt"
+    questions.write_text("article title\n", encoding="utf-8")
+    answer_file(engine, questions, tmp_path / "a.md")
+    text = (tmp_path / "a.md").read_text(encoding="utf-8")
+    assert f"1. headline (p0-s1) “{engine.docs[0].title}”" in text and "¶0" not in text

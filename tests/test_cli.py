@@ -107,3 +107,11 @@ def test_a_bad_setting_in_the_environment_exits_2(cli_env):
     result = run(cli_env, "ask", "Who wrote it?", env_extra={"QA_ANSWER_MIN_SIMILARITY": "high"})
     assert result.returncode == 2 and "QA_ANSWER_MIN_SIMILARITY must be a number" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_ask_output_names_a_headline_citation_as_the_headline(engine):
+    from qa.cli import format_answer
+
+    text = format_answer(engine.ask("article title"))
+    assert text.startswith(engine.docs[0].title + "\n") and f"[1] headline, score" in text
+    assert f"“{engine.docs[0].title}”" in text and "paragraph 0" not in text

@@ -88,8 +88,12 @@ def test_questions_about_the_page_are_answered_from_it(engine):
     title = engine.ask("What is the headline?")
     span = title.answer_spans[0]
     assert title.answer == "How Are US-China Cyber Relations Progressing?"
-    assert title.citations[0].paragraph == 1   # the summary under the headline
     assert engine.documents[span.doc].text[span.start:span.end] == title.answer
+    headline, below = title.citations[:2]      # the headline is quoted first, then the summary under it
+    assert (headline.n, headline.paragraph, below.n, below.paragraph) == (1, 0, 2, 1)
+    assert (headline.start, headline.end, headline.answer_start, headline.answer_end) == (span.start, span.end,
+                                                                                         span.start, span.end)
+    assert engine.documents[headline.doc].text[headline.start:headline.end] == headline.text == title.answer
     concluded = engine.ask("What does the article conclude?")
     assert concluded.answerable and concluded.citations[0].paragraph == 8
     about = engine.ask("Tell me about the authors.")

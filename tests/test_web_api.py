@@ -298,3 +298,14 @@ def test_gradio_client_calls_the_named_ask_endpoint(server, locked):
     assert authed.predict(question=QUESTION, api_name="/ask")["citations"]
     names = set(authed.view_api(print_info=False, return_format="dict")["named_endpoints"])
     assert {"/ask", "/batch"} <= names
+
+
+def test_a_headline_answer_cites_the_headline_and_links_to_it(client, engine):
+    body = client.get("/api/ask", params={"q": "whats the headline of this piece"}).json()
+    first = body["citations"][0]
+    assert body["answer"] == engine.docs[0].title == first["text"] and first["paragraph"] == 0
+    assert first["url"].endswith("#p0-s1")
+    page = client.get("/article").text
+    assert f'<span class="qa-s" id="p0-s1">{engine.docs[0].title}</span>' in page   # the link lands on the title
+    html = client.post("/embed/ask", json={"question": "whats the headline of this piece"}).json()["html"]
+    assert "[1] Headline</a>" in html and 'href="article#p0-s1"' in html

@@ -158,9 +158,12 @@ class _MarkdownWriter(_Writer):
         when the answer cites ``several`` documents."""
         anchor = f"p{c.paragraph}-s{c.answer_sentence}"  # the sentence that answers
         title = f"*{markdown_escape(c.title)}* " if several else ""
+        from ..answer import HEADLINE_PARAGRAPH
+
+        label = "headline" if c.paragraph == HEADLINE_PARAGRAPH else f"¶{c.paragraph}"
         if self.base_url is None:
-            return f"{title}¶{c.paragraph} ({anchor})"
-        return f"{title}[¶{c.paragraph}]({self.base_url}/article/{quote(c.doc, safe='')}#{anchor})"
+            return f"{title}{label} ({anchor})"
+        return f"{title}[{label}]({self.base_url}/article/{quote(c.doc, safe='')}#{anchor})"
 
     def write(self, row: Row, answer: "Answer | None") -> None:
         self.position += 1

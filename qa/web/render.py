@@ -14,7 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from ..answer import Answer, Citation
+from ..answer import Answer, Citation, place
 from ..chunking import Sentence
 from ..corpus import Document
 
@@ -30,7 +30,8 @@ def esc(text: str) -> str:
 
 
 def anchor(paragraph: int, sentence: int) -> str:
-    """The stable anchor of a sentence in the article view: ``p{paragraph}-s{sentence}`` (both 1-based)."""
+    """The stable anchor of a sentence in the article view: ``p{paragraph}-s{sentence}`` (both 1-based; the
+    headline, paragraph 0, is ``p0-s1``)."""
     return f"p{paragraph}-s{sentence}"
 
 
@@ -118,13 +119,13 @@ def citation_card(citation: Citation, answer: Answer, linker: Linker, show_title
     href = esc(linker.citation(citation))
     start, end = cited_excerpt(citation, answer)
     excerpt = citation.text[start - citation.start:end - citation.start]
-    where = f"paragraph {citation.paragraph}, sentence {citation.answer_sentence}"
+    where = place(citation) + ("" if citation.paragraph == 0 else f", sentence {citation.answer_sentence}")
     more = (f'<details class="qa-more"><summary>Whole passage</summary>'
             f'<blockquote class="qa-quote">{_marked(citation.text, citation.start, spans)}</blockquote>'
             f'<p class="qa-score">Relevance score {citation.score:.2f}</p></details>')
     return (f'<li class="qa-card qa-card-{citation.n}">'
             f'<a class="qa-cite-link" href="{href}" title="Show {where} in the article (relevance score '
-            f'{citation.score:.2f})">[{citation.n}] Paragraph {citation.paragraph}</a>'
+            f'{citation.score:.2f})">[{citation.n}] {place(citation).capitalize()}</a>'
             + (f' <span class="qa-doc">{esc(citation.title)}</span>' if show_title else "") +
             f'<p class="qa-excerpt">{_marked(excerpt, start, spans)}</p>{more}</li>')
 
@@ -134,7 +135,7 @@ def _markers(answer: Answer, linker: Linker) -> str:
     holding = [c for c in answer.citations if _answer_ranges(c, answer)] or answer.citations[:1]
     several = cites_several(answer)
     return "".join(f' <a class="qa-cite-link qa-marker qa-to-{c.n}" href="{esc(linker.citation(c))}" '
-                   f'title="Source {c.n}: {esc(c.title) + ", " if several else ""}paragraph {c.paragraph}">[{c.n}]</a>'
+                   f'title="Source {c.n}: {esc(c.title) + ", " if several else ""}{place(c)}">[{c.n}]</a>'
                    for c in holding)
 
 
@@ -191,8 +192,10 @@ def article_html(doc: Document, sentences: list[Sentence], linker: Linker, panel
     """
     grouped = _sentences_by_paragraph(sentences, doc.id)
     level = "h2" if panel else "h1"
+    headline = anchor(0, 1)      # the headline's citation (Citation.paragraph 0) points here
     parts = [f'<article class="qa-article" data-doc="{esc(doc.id)}">'
-             f'<{level} class="qa-title">{esc(doc.title)}</{level}>']
+             f'<{level} class="qa-title"><span class="qa-s" {"data-anchor" if panel else "id"}="{headline}">'
+             f'{esc(doc.title)}</span></{level}>']
     for number, span in enumerate(doc.paragraphs, start=1):
         position, pieces = span.start, []
         for sentence in grouped.get(number, []):
