@@ -114,6 +114,12 @@ _ASKS_COUNT = re.compile(r"^\s*(how (many|much|long|old)\b|what(['’]?s| is| wa
                          r"amount|percentage|proportion|budget|cost|price|size|value|age|salary|revenue) of\b|"
                          r"what(['’]?s| is| was| are| were) .{1,60}? (annual |total |yearly )?(population|budget|"
                          r"cost|price|size|age|salary|revenue)\W*$)", re.IGNORECASE)
+# "how much is the stolen data worth", "how much does it matter": a value or a degree, which a magnitude answers
+# ("can be astronomical") as well as a figure, unless a unit or a period is asked for ("in dollars", "each year").
+_ASKS_VALUE = re.compile(r"^\s*how much\b.*\b(worth|value[sd]?|matters?|mattered)\b", re.IGNORECASE)
+_UNIT = re.compile(r"\b(dollars?|euros?|pounds?|yuan|money|cash|\$|€|£|percent|per|each|every|a year|annual(ly)?|"
+                   r"exactly|precisely|figure|numbers?|sum|total|millions?|billions?|cost|costs|(1[5-9]|20)\d\d)\b|[$€£%]",
+                   re.IGNORECASE)
 _ASKS_NAME = re.compile(r"^\s*(who|whom|whose)\b", re.IGNORECASE)
 # "by what percentage did theft fall", "what share of ...": a quantity, wherever it is asked.
 _ASKS_SHARE = re.compile(r"\b((by|to|in) (what|which|how much) (percentage|percent|proportion|share|fraction|margin|"
@@ -138,7 +144,8 @@ _NAME_WORD = re.compile(r"[\w’'-]+")
 def expected_answer_type(question: str) -> str | None:
     """``"day"`` for a question asking the day ("the exact date of", "on what day"), ``"date"`` for one asking
     a calendar date ("what date", "the date of"), ``"time"`` for
-    when-questions ("what time", "what year"), ``"count"`` for how many/much/long/old, "what is the number
+    when-questions ("what time", "what year"), ``"amount"`` for a value or degree asked without a unit ("how
+    much is it worth", not "... worth in dollars"), ``"count"`` for how many/much/long/old, "what is the number
     (amount, population, percentage, proportion, budget, cost, price, size, value, age) of", "what is X's
     budget (cost, price, size, age ...)" and "by what percentage (share, proportion)", ``"title"`` for the
     name or title of something ("what is the name of the forum", "names of the hackers", "name the hackers",
@@ -155,6 +162,8 @@ def expected_answer_type(question: str) -> str | None:
         return "date"
     if _ASKS_TIME.search(question):
         return "time"
+    if _ASKS_VALUE.search(question) and not _UNIT.search(question):
+        return "amount"
     if _ASKS_COUNT.search(question) or _ASKS_SHARE.search(question):
         return "count"
     if _ASKS_TITLE.search(question):

@@ -22,7 +22,7 @@ NOT_COVERED = "The article does not cover this question."
 #: Answer types that many sentences hold by chance (any name, "in" before a capital, "several", "earlier"): a
 #: passage below the best that holds one is no evidence it answers ("what is the capital of china" by "those in
 #: the People's ...", "when did the hacking start" by "the 2014 effort to indict ...").
-LOOSE_TYPES = frozenset({"name", "place", "count", "time"})
+LOOSE_TYPES = frozenset({"name", "place", "count", "time", "amount"})
 #: A query of at most this many words with no question word or "?" is a keyword query ("obama xi deal").
 KEYWORD_WORDS = 5
 
@@ -39,6 +39,10 @@ _COUNT = re.compile(
     r"\b(?!(?:1[5-9]|20)\d\d\b)\d+(?:[.,]\d+)*\b|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozens?|hundreds?|"
     r"thousands?|millions?|billions?|trillions?|several|percent|half)\b",
     re.IGNORECASE)
+# A magnitude said in words answers "how much is it worth" (an "amount" question) as a figure does.
+_MAGNITUDE = re.compile(r"\b(astronomical|enormous|huge|vast|immense|massive|tremendous|considerable|substantial|"
+                        r"staggering|negligible|incalculable|invaluable|priceless|worthless|significant|minimal|"
+                        r"sizable|sizeable|modest)\b", re.IGNORECASE)
 # A yes/no question: "has the agreement cut down on hacking", "were they ready from day one".
 _YES_NO = re.compile(r"^\W*(has|have|had|is|are|was|were|did|does|do|can|could|will|would|should)\b", re.IGNORECASE)
 _NAME_WORD = re.compile(r"[\w’'-]+")
@@ -98,7 +102,8 @@ def has_answer_type(text: str, kind: str | None, asked_words: frozenset[str] = f
     A ``"name"`` answer must name someone or something the question (its ``asked_words``, see
     :func:`qa.analysis.name_words`; defaults to none) does not already name: "Who is the head of the
     Carnegie Endowment?" is not answered by a sentence about the Endowment. A ``"place"`` answer says
-    where: "in", "at", "from" ... before a name ("at the Air Force Academy"). A ``"date"`` answer names a
+    where: "in", "at", "from" ... before a name; an ``"amount"`` answer a figure or a magnitude in words
+    ("can be astronomical") ("at the Air Force Academy"). A ``"date"`` answer names a
     month, a weekday or a date in figures ("earlier this month" is not a date), a ``"day"`` answer a weekday
     or a month with its day ("in March" is not one); a ``"title"`` answer holds a
     name of two words or more, one of which the question does not use ("the first Law Enforcement and
@@ -115,6 +120,8 @@ def has_answer_type(text: str, kind: str | None, asked_words: frozenset[str] = f
                    for name in names(text))
     if kind == "count":
         return bool(_COUNT.search(text))
+    if kind == "amount":
+        return bool(_COUNT.search(text) or _MAGNITUDE.search(text))
     if kind == "name":
         return any(not (name & asked_words) for name in names(text))
     if kind == "place":

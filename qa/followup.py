@@ -17,6 +17,13 @@ _ORDINALS = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, 
 # A follow-up about what comes after the earlier answer: an alternative, a next step, a reason for it.
 _NEXT = re.compile(r"\b(instead|else|alternatives?|rather|otherwise|next|then what|what then|"
                    r"which (one|of (them|those|these)))\b", re.IGNORECASE)
+# A follow-up asking how the thing an earlier answer described turned out ("did it actually work", "was it a
+# success", "how did that go"): a text tells the outcome after it describes the thing, so it is read as "next".
+_OUTCOME = re.compile(r"^\W*((and|so|but|ok)\s+)?((did|does|has|have)\s+(it|that|this|they)\s+((actually|really|ever)\s+)?"
+                      r"(work|worked|succeed|succeeded|help|helped|pay off|paid off|fail|failed|achieve|make a difference)\b|"
+                      r"(was|is|has been)\s+(it|that|this)\s+((actually|really)\s+)?(a\s+)?(success|successful|effective|"
+                      r"working|a failure)\b|how did (it|that|this) (go|turn out|work out|end)\b|"
+                      r"what happened (next|after|then|since))", re.IGNORECASE)
 _REASON = re.compile(r"\b(why|how come|reasons?|explanations?|because)\b", re.IGNORECASE)
 # A capitalised run: a name ("Nathan Montierth", "Carnegie Endowment for International Peace").
 _NAME = re.compile(r"[A-Z][\w’'.-]*(?:\s+(?:(?:of|for|the|de)\s+)?[A-Z][\w’'.-]*)*")
@@ -54,7 +61,8 @@ def reference(question: str) -> Reference | None:
 
 def wants_neighbourhood(question: str) -> str | None:
     """What a follow-up asks of the passage after its earlier answer: ``"next"`` for an alternative, a next
-    step or one of the things listed ("what do they suggest instead", "which one matters most"), ``"reason"``
+    step, one of the things listed or how it turned out ("what do they suggest instead", "which one matters most",
+    "did it actually work"), ``"reason"``
     for the reasons ("why that area", "and why did that fail"), None when neither.
 
     Example:
@@ -63,7 +71,7 @@ def wants_neighbourhood(question: str) -> str | None:
         >>> wants_neighbourhood("when was it held") is None
         True
     """
-    if _NEXT.search(question):
+    if _NEXT.search(question) or _OUTCOME.search(question):
         return "next"
     if _REASON.search(question):
         return "reason"
