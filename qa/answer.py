@@ -102,8 +102,8 @@ def has_answer_type(text: str, kind: str | None, asked_words: frozenset[str] = f
     A ``"name"`` answer must name someone or something the question (its ``asked_words``, see
     :func:`qa.analysis.name_words`; defaults to none) does not already name: "Who is the head of the
     Carnegie Endowment?" is not answered by a sentence about the Endowment. A ``"place"`` answer says
-    where: "in", "at", "from" ... before a name; an ``"amount"`` answer a figure or a magnitude in words
-    ("can be astronomical") ("at the Air Force Academy"). A ``"date"`` answer names a
+    where: "in", "at", "from" ... before a name ("at the Air Force Academy"); an ``"amount"`` answer a figure
+    or a magnitude in words ("can be astronomical"). A ``"date"`` answer names a
     month, a weekday or a date in figures ("earlier this month" is not a date), a ``"day"`` answer a weekday
     or a month with its day ("in March" is not one); a ``"title"`` answer holds a
     name of two words or more, one of which the question does not use ("the first Law Enforcement and
