@@ -93,8 +93,9 @@ def _named_kind(question: str) -> tuple[str | None, str, str]:
     """The kind of named things a "which/what <kind>" question asks for ("firms" in "which american firms
     lost data"; numbers and two modifiers may come first, one after "what"), the rest of the question after it, and the
     modifiers of a which/what question ("american", "chinese military"; "" when none); ``(None, "", "")``
-    when the phrase after "which" is not one of :data:`NAMED_KINDS` ("which two realms") or more than two
-    words come before it."""
+    when the phrase after "which" is not one of :data:`NAMED_KINDS` ("which two realms"), more than two
+    words come before it, or a verb does ("what should countries prepare", "what did firms lose": there the
+    kind is the subject, and "what" asks for the object)."""
     match = _WHICH.match(question)
     if not match:
         return None, "", ""
@@ -107,6 +108,8 @@ def _named_kind(question: str) -> tuple[str | None, str, str]:
         lowered = word.group().lower()
         if lowered in _NUMBER_WORDS or lowered.isdigit():
             continue
+        if lowered in _AUXILIARIES or lowered in _DO:   # "what should countries prepare": "what" is the object
+            return None, "", ""
         if lowered in NAMED_KINDS or lowered in NAMED_KIND:
             return lowered, question[match.start("phrase") + word.end():], " ".join(modifiers) if which else ""
         modifiers.append(lowered)

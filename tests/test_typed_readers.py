@@ -354,3 +354,18 @@ def test_a_number_naming_a_thing_the_document_names_so_need_not_be_in_the_answer
     assert missing(why, "There are several possible explanations.", "The agreement fell short.") is not None
     for other in ("what did they sign in 2017", "list what the 2017 agreement barred"):
         assert missing(question_focus(other), "There are several possible explanations.", document) is not None
+
+
+@pytest.mark.parametrize("question, things", [
+    ("what should countries prepare in case a catastrophic attack happens", None),   # "what": the object
+    ("what did us firms lose to the hackers", None),
+    ("what countries signed the agreement", "countries"),
+    ("which us companies were hacked", "companies"),
+])
+def test_what_before_a_verb_asks_for_the_object_not_which_things(question, things):
+    assert question_focus(question).things == things
+
+
+def test_what_states_should_do_is_answered_not_refused_as_which_countries(engine):
+    answer = engine.ask("what should countries prepare in case a catastrophic attack happens")
+    assert answer.answerable and "craft bilateral or multilateral response measures" in answer.answer
