@@ -167,13 +167,15 @@ def context_for(question: str, history: list[str], depth: int = 2) -> list[str]:
 #: Words of conversation, not of content: a clause holding one before a comma is a preamble.
 _CHAT = frozenset("""i i'm im i've ive i'd i'll my me mine we we're our us ok okay hi hello hey so well sorry
 thanks thank please um uh hmm anyway basically honestly actually question quick""".split())
+# Words that may come before the question word of a typed question ("so basically why ...", "just give me ...").
+_LEAD = r"((so|and|but|ok|okay|basically|just|anyway|honestly|actually|really|then)\s+){0,3}"
 _ASKING = re.compile(
-    r"^\W*(so\s+|and\s+|but\s+|ok\s+|okay\s+)?(what|whats|what['’]s|which|who|whom|whose|whos|who['’]s|when|where|why|"
+    r"^\W*" + _LEAD + r"(what|whats|what['’]s|which|who|whom|whose|whos|who['’]s|when|where|why|"
     r"how|is|are|was|were|do|does|did|can|could|should|would|will|has|have|had|tell|list|explain|describe|give|"
     r"name|summari[sz]e|show|find|compare|outline)\b", re.IGNORECASE)
 # A sentence ends at . ! ? ; but not after "U.S." or a title ("Dr.").
 # A request to the bot ("can you tell me", "could u help", "do you know"): talk about the asker, not a question.
-_REQUEST = re.compile(r"^\W*(so\s+|and\s+|but\s+|ok\s+|okay\s+|hi\s+|hey\s+)?((can|could|would|will|may|do|did)\s+"
+_REQUEST = re.compile(r"^\W*(hi\s+|hey\s+)?" + _LEAD + r"((can|could|would|will|may|do|did)\s+"
                       r"(you|u|i|we|ya)\b|(tell|give|show|help)\s+me\b)", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"(?<![A-Za-z]\.[A-Za-z]\.)(?<!\b[MD]r\.)(?<!\bMrs\.)(?<!\bMs\.)(?<!\bSt\.)(?<!\bvs\.)"
                            r"(?<=[.!?;])\s+")
@@ -220,7 +222,8 @@ def split_preamble(question: str) -> tuple[str, str]:
         if _ASKING.match(tail) and len(tail.split()) >= 2 and not (_ASKING.match(head) and not _REQUEST.match(head)) and any(
                 w.lower() in _CHAT for w in _TYPED_WORD.findall(head)):
             prefix = " ".join(pieces[:-1])
-            return (f"{prefix} {head}".strip() + match.group().rstrip()), tail
+            lead = re.match(_LEAD, tail, re.IGNORECASE).group()   # "so basically why ...": talk, not the question
+            return (f"{prefix} {head}".strip() + match.group() + lead).rstrip(), tail[len(lead):]
     return "", question
 
 
