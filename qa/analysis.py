@@ -54,8 +54,10 @@ _QUESTION_TOPICS = {
         r"^\W*" + _OPENING + r"(what|did|do|does)\s+((do|does|did)\s+)?(the\s+)?(authors?|writers?|article|piece|essay|"
         r"op-?ed)\s+" + _FILLER_ADVERB + r"(recommend|suggest|propose|advise|advocate|urge|call for|want)"
         r"(\s+(anything|doing|overall|then))?\W*$|"
-        r"^\W*what(['’]?s| is| are| were| was)\s+(the\s+)?(authors?|writers?|article|piece|essay)['’]?s?\s+"
-        r"(main\s+|key\s+|final\s+)?(recommendations?|suggestions?|proposals?|advice)\W*$", re.IGNORECASE),
+        # "what is the authors' main recommendation", "give me the authors' final recommendation", "authors advice"
+        r"^\W*((what(['’]?s| is| are| were| was)|(give|tell|show)\s+me|list)\s+)?(the\s+)?(authors?|writers?|article|"
+        r"piece|essay)['’]?s?\s+(main\s+|key\s+|final\s+)?(recommendations?|suggestions?|proposals?|advice)\W*$",
+        re.IGNORECASE),
     "byline": re.compile(_AUTHORS + r"|\bwhose (views|opinions?)\b", re.IGNORECASE),
     "bio": re.compile(_AUTHORS, re.IGNORECASE),
     "asked": re.compile(

@@ -369,3 +369,26 @@ def test_what_before_a_verb_asks_for_the_object_not_which_things(question, thing
 def test_what_states_should_do_is_answered_not_refused_as_which_countries(engine):
     answer = engine.ask("what should countries prepare in case a catastrophic attack happens")
     assert answer.answerable and "craft bilateral or multilateral response measures" in answer.answer
+
+
+@pytest.mark.parametrize("question, preamble, asked", [
+    ("my boss asked me to summarise this for a meeting tomorrow, so basically why did the deal not work out",
+     "my boss asked me to summarise this for a meeting tomorrow, so basically", "why did the deal not work out"),
+    ("i only have 2 min before class, just give me the authors' final recommendation",
+     "i only have 2 min before class, just", "give me the authors' final recommendation"),
+    ("Even with ongoing spying, what opportunities remain?", "", "Even with ongoing spying, what opportunities remain?"),
+])
+def test_talk_words_before_the_question_word_go_with_the_preamble(question, preamble, asked):
+    from qa.question import split_preamble
+
+    assert split_preamble(question) == (preamble, asked)
+
+
+@pytest.mark.parametrize("question, topics", [
+    ("give me the authors' final recommendation", {"conclusion"}),
+    ("authors final recommendation", {"conclusion"}),
+    ("what is the authors' main recommendation", {"conclusion"}),
+    ("list the recommendations of the g20", set()),
+])
+def test_the_authors_recommendation_asked_for_as_a_noun_is_their_conclusion(question, topics):
+    assert question_topics(question) == topics
