@@ -115,3 +115,13 @@ def test_ask_output_names_a_headline_citation_as_the_headline(engine):
     text = format_answer(engine.ask("article title"))
     assert text.startswith(engine.docs[0].title + "\n") and f"[1] headline, score" in text
     assert f"“{engine.docs[0].title}”" in text and "paragraph 0" not in text
+
+
+@pytest.mark.slow
+def test_a_reader_that_stops_reading_gets_no_traceback(cli_env, engine):
+    # "python -m qa ask ... | head -1": the pipe is closed before the answer is written
+    process = subprocess.Popen([sys.executable, "-m", "qa", "ask", "-j", "-k", "20", "What did the 2015 agreement bar?"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=cli_env)
+    process.stdout.close()
+    stderr = process.stderr.read().decode()
+    assert process.wait(timeout=300) == 1 and "Traceback" not in stderr and "BrokenPipe" not in stderr
