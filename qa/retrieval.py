@@ -145,7 +145,7 @@ class Retriever:
     def __init__(self, data: IndexData, token_weight: float = 0.5, lexical_weight: float = 0.05,
                  question_penalty: float = 0.3, context_weight: float = 0.5, pair_weight: float = 0.1,
                  deck_penalty: float = 0.06, disclaimer_penalty: float = 0.1,
-                 follow: int = 2, coverage_weight: float = 0.2, coverage_terms: int = 3,
+                 follow: int = 2, coverage_weight: float = 0.2, coverage_terms: int = 4,
                  topic_rules: dict[str, TopicRule] | None = None, dense_candidates: int = 100,
                  lexical_candidates: int = 50, exact_max: int = 500, continuity_boost: float = 0.1) -> None:
         self.data = data
