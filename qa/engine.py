@@ -283,10 +283,12 @@ class Engine:
         return infos, previous
 
     def _near_earlier(self, infos: list[QuestionInfo], queries: list[Query], hit_lists: list[list],
-                      previous: list[set[int]], k: int) -> list[list]:
+                      previous: list[set[int]], k: int, bars: list[float]) -> list[list]:
         """``hit_lists`` with, for a follow-up about what comes after its earlier answer (``previous``: that
         answer's sentence ids), the ``NEIGHBOUR_WINDOW`` sentences after it preferred by ``NEIGHBOUR_BONUS``
-        among the ``NEIGHBOUR_CHUNKS`` best chunks (:func:`qa.followup.near`; ``infos`` say how)."""
+        among the ``NEIGHBOUR_CHUNKS`` best chunks (:func:`qa.followup.near`; ``infos`` say how). The preference
+        never turns an answer into a refusal: when the passage it puts first is below the row's similarity bar
+        (``bars``) and the best one was not, the order stays."""
         rows = [row for row, ids in enumerate(previous) if ids]
         if not rows:
             return hit_lists
@@ -296,6 +298,11 @@ class Engine:
             how = wants_neighbourhood(infos[row].text)
             ranked = near(hits, self.data.sentences, self.data.chunks, previous[row], how, NEIGHBOUR_WINDOW,
                           NEIGHBOUR_BONUS[how], self.retriever.pair_weight)[:k]
+            best = hit_lists[row][0] if hit_lists[row] else None
+            if ranked and best is not None and ranked[0].dense < bars[row] <= best.dense:
+                logger.debug("follow-up: the passage after the earlier answer (similarity %.3f) is below the bar "
+                             "%.2f; the best passage stays first", ranked[0].dense, bars[row])
+                continue
             hit_lists[row] = ranked
         return hit_lists
 
@@ -429,12 +436,13 @@ class Engine:
         infos, queries = self._embed(infos, docs)
         queries = self._continue_documents(infos, queries, histories)
         hit_lists = self.retriever.search(queries, max(top_k, 3))
-        hit_lists = self._near_earlier(infos, queries, hit_lists, previous, max(top_k, 3))
-        infos = [self._names_on_page(info, hits) for info, hits in zip(infos, hit_lists)]
         # The similarity bar rises with the sentences searched: a scoped question searched its documents only.
         composers = [self.composer if not query.scope else
                      dataclasses.replace(self.composer, corpus_sentences=self.retriever.scope_size(query.scope))
                      for query in queries]
+        hit_lists = self._near_earlier(infos, queries, hit_lists, previous, max(top_k, 3),
+                                       [composer.similarity_bar for composer in composers])
+        infos = [self._names_on_page(info, hits) for info, hits in zip(infos, hit_lists)]
         answers = [composer.compose(info, hits, self.passages, top_k=top_k, id=id)
                    for composer, info, hits, id in zip(composers, infos, hit_lists, ids)]
         for answer, query in zip(answers, queries):

@@ -42,3 +42,10 @@ def test_an_amount_is_a_figure_or_a_magnitude_in_words(text, ok):
 def test_a_value_is_answered_in_words_but_not_in_dollars(engine):
     assert "astronomical" in engine.ask("how much is the stolen information worth").answer
     assert not engine.ask("how much is the stolen information worth in dollars").answerable
+
+
+def test_preferring_the_passage_after_the_earlier_answer_never_turns_an_answer_into_a_refusal(engine):
+    # the sentences after "what are the authors proposing"'s answer are below the bar for "did it achieve
+    # anything"; the best passage (above it) answers instead of a refusal
+    answer = engine.ask("did it achieve anything", history=["what are the authors proposing"])
+    assert answer.answerable and "quantitative decline" in answer.answer
