@@ -156,10 +156,10 @@ class _MarkdownWriter(_Writer):
     def _source(self, c: "Citation", several: bool = False) -> str:
         """Where citation ``c`` is: its paragraph (a link with ``base_url``), after its document's title
         when the answer cites ``several`` documents."""
-        anchor = f"p{c.paragraph}-s{c.answer_sentence}"  # the sentence that answers
-        title = f"*{markdown_escape(c.title)}* " if several else ""
         from ..answer import HEADLINE_PARAGRAPH
 
+        anchor = f"p{c.paragraph}-s{c.answer_sentence}"  # the sentence that answers
+        title = f"*{markdown_escape(c.title)}* " if several else ""
         label = "headline" if c.paragraph == HEADLINE_PARAGRAPH else f"¶{c.paragraph}"
         if self.base_url is None:
             return f"{title}{label} ({anchor})"

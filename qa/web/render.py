@@ -14,7 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from ..answer import Answer, Citation, place
+from ..answer import HEADLINE_PARAGRAPH, Answer, Citation, place
 from ..chunking import Sentence
 from ..corpus import Document
 
@@ -119,7 +119,8 @@ def citation_card(citation: Citation, answer: Answer, linker: Linker, show_title
     href = esc(linker.citation(citation))
     start, end = cited_excerpt(citation, answer)
     excerpt = citation.text[start - citation.start:end - citation.start]
-    where = place(citation) + ("" if citation.paragraph == 0 else f", sentence {citation.answer_sentence}")
+    sentence = "" if citation.paragraph == HEADLINE_PARAGRAPH else f", sentence {citation.answer_sentence}"
+    where = place(citation) + sentence
     more = (f'<details class="qa-more"><summary>Whole passage</summary>'
             f'<blockquote class="qa-quote">{_marked(citation.text, citation.start, spans)}</blockquote>'
             f'<p class="qa-score">Relevance score {citation.score:.2f}</p></details>')
@@ -192,7 +193,7 @@ def article_html(doc: Document, sentences: list[Sentence], linker: Linker, panel
     """
     grouped = _sentences_by_paragraph(sentences, doc.id)
     level = "h2" if panel else "h1"
-    headline = anchor(0, 1)      # the headline's citation (Citation.paragraph 0) points here
+    headline = anchor(HEADLINE_PARAGRAPH, 1)      # the headline's citation points here
     parts = [f'<article class="qa-article" data-doc="{esc(doc.id)}">'
              f'<{level} class="qa-title"><span class="qa-s" {"data-anchor" if panel else "id"}="{headline}">'
              f'{esc(doc.title)}</span></{level}>']
