@@ -12,7 +12,8 @@ from qa.config import (PROCESS_ENVIRONMENT, AnswerSettings, RetrievalSettings, S
 QA = Path(__file__).resolve().parent.parent / "qa"
 #: The engine core: these import only each other, never a front end.
 CORE = ("abbreviations", "analysis", "answer", "building", "chunking", "config", "corpus", "embedding", "engine",
-        "evaluation", "focus", "followup", "index", "lexical", "question", "retrieval", "specifics", "spelling", "structure")
+        "evaluation", "focus", "followup", "index", "lexical", "page_windows", "question", "retrieval", "specifics",
+        "spelling", "structure")
 
 
 def test_settings_from_env_reads_every_variable_once():

@@ -177,6 +177,7 @@ def _add_routes(app: FastAPI, ctx: WebService) -> None:
                 linker = Linker(request.scope.get("root_path", "").rstrip("/") + "/", ctx.page_linker.first_doc)
                 return HTMLResponse(not_found_page(doc, ctx.engine.docs[:LISTED_DOCS], len(ctx.engine.docs),
                                                    linker), status_code=404)
+            ctx.warm(chosen.id)
             return HTMLResponse(embed_page(chosen.title, [], settings.top_k, settings.max_history,
                                            settings.max_question_chars, doc=chosen.id))
         docs = ctx.engine.docs

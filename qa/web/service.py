@@ -1,6 +1,7 @@
 """The web side's one path to the engine: :class:`WebService` checks a request's limits and asks (or answers a file) through the gate."""
 from __future__ import annotations
 
+import logging
 import threading
 from collections import Counter
 from pathlib import Path
@@ -18,6 +19,8 @@ from .guards import Gate
 from .render import Linker
 from .schema import DOCS_LIMIT, MAX_DOC_ID_CHARS, MAX_DOC_IDS, AskBody, describe_problems
 from .settings import WebSettings
+
+logger = logging.getLogger(__name__)
 
 
 class ApiError(ValueError):
@@ -39,6 +42,24 @@ class WebService:
         self.lock = threading.Lock()
         self.batch_root: Path | None = None
         self._sentences: Counter | None = None
+        self._warming: set[str] = set()
+
+    def warm(self, doc: str) -> None:
+        """Prepare page ``doc``'s bot in a background thread (:meth:`qa.Engine.warm`), once per page and process,
+        so that its first question does not wait for the page's windows to be encoded."""
+        if self.engine.retriever.page_windows is None:   # the index encoded its windows: nothing to prepare
+            return
+        with self.lock:
+            if doc in self._warming:
+                return
+            self._warming.add(doc)
+        threading.Thread(target=self._warm, args=(doc,), name="qa-warm", daemon=True).start()
+
+    def _warm(self, doc: str) -> None:
+        try:
+            self.engine.warm(doc)
+        except Exception:   # a page that cannot be warmed is encoded at its first question instead
+            logger.exception("warming the bot of %r failed", doc)
 
     def check(self, question: str, history: list[str], doc: str | list[str] | None = None) -> None:
         """Refuse what the engine would silently cut: an oversized question or history; and a ``doc`` scope
