@@ -10,7 +10,7 @@ import numpy as np
 from .embedding import POOLED_WINDOW_OFFSET
 from .index import IndexData, text_twins
 from .lexical import terms
-from .page_windows import PAGE_WINDOWS_MAX, PageWindows
+from .page_vectors import PAGE_WINDOWS_MAX, PageStore
 from .structure import TOPIC_RULES, TopicRule, asks, role_masks
 
 logger = logging.getLogger(__name__)
@@ -141,9 +141,9 @@ class Retriever:
         exact_max: corpora up to this many sentences are scored whole. Defaults to 500.
         continuity_boost: added to the sentences of a conversation's document (``Query.prefer``, set for a
             question with a history that is not a follow-up; a follow-up is scoped to it). Defaults to 0.1.
-        page_windows: most word windows a scoped question's page may have for the model to encode them on its first
-            question, when the index pooled its windows (:mod:`qa.page_windows`); 0 keeps the pooled windows.
-            Defaults to 4,000.
+        page_windows: most word windows a scoped question's page may have for the model to embed it again on its
+            first question, as an index of the page alone would, when the index pooled its windows
+            (:mod:`qa.page_vectors`); 0 keeps the corpus's vectors. Defaults to 2,000.
     """
 
     def __init__(self, data: IndexData, token_weight: float = 0.5, lexical_weight: float = 0.05,
@@ -183,8 +183,8 @@ class Retriever:
         self._windows = vectors.windows[: len(vectors.windows)] if small(vectors.windows) else vectors.windows
         self._windows = np.asarray(self._windows, dtype=np.float32) if small(vectors.windows) else self._windows
         self._window_offset = POOLED_WINDOW_OFFSET if data.manifest.get("windows") == "pooled" else 0.0
-        #: Encoded word windows of scoped pages, standing in for their pooled windows (None: windows encoded).
-        self.page_windows = PageWindows(page_windows) if self._window_offset and page_windows else None
+        #: Scoped pages embedded again as alone, standing in for the corpus's vectors (None: windows encoded).
+        self.pages = PageStore(page_windows) if self._window_offset and page_windows else None
         # A graph of distinct texts (qa.index.make_faiss_index) stands for each repeated sentence by its first.
         self._twins = text_twins([s.text for s in data.sentences]) if hasattr(data.faiss_index, "id_map") else {}
         # Chunks as (first sentence, count); every chunk is consecutive sentences of one paragraph.
@@ -403,43 +403,59 @@ class Retriever:
             out[:, has] = np.maximum(out[:, has], best)
         return out
 
-    def prepare_pages(self, scope: tuple[str, ...], encode) -> None:
-        """Have the model encode the word windows of the documents of ``scope`` (a scoped question's pages) when
-        the index pooled them, once per page (:class:`qa.page_windows.PageWindows`).
+    def prepare_pages(self, scope: tuple[str, ...], embedder) -> None:
+        """Embed the documents of ``scope`` (a scoped question's pages) again as an index of each alone would, when
+        the index pooled its windows; once per page (:class:`qa.page_vectors.PageStore`).
 
         Args:
             scope: document ids.
-            encode: the model's encoder, texts to unit vectors.
+            embedder: the index's model (:class:`qa.embedding.Embedder`).
         """
-        if self.page_windows is None:
+        if self.pages is None:
             return
         for doc in scope:
             number = self._doc_numbers[doc]
             a, b = int(self._doc_start[number]), int(self._doc_end[number])
-            self.page_windows.prepare(number, [s.text for s in self.data.sentences[a:b]], encode)
+            self.pages.prepare(number, [s.text for s in self.data.sentences[a:b]], embedder)
 
-    def _page_dense(self, query: Query, ids: np.ndarray) -> np.ndarray | None:
-        """Like :meth:`dense_scores` for one scoped query, with its pages' encoded windows instead of the pooled
-        ones (scores of sentences outside the scope are left out: the query ranks them last); None unless every
-        page in scope has its windows encoded."""
-        if self.page_windows is None or not query.scope or not len(ids):
+    def _page_scores(self, query: Query, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+        """``(dense, tokens)`` scores of sentences ``ids`` for a scoped query, from its pages' own vectors (as
+        :meth:`dense_scores` and :meth:`token_scores`; sentences outside the scope score 0, and the query ranks
+        them last anyway); None unless every page in scope is held."""
+        if self.pages is None or not query.scope or not len(ids):
             return None
-        numbers = [self._doc_numbers[d] for d in set(query.scope)]
-        pages = [self.page_windows.get(n) for n in numbers]
+        numbers = [self._doc_numbers[d] for d in dict.fromkeys(query.scope)]
+        pages = [self.pages.get(n) for n in numbers]
         if any(page is None for page in pages):
             return None
         vector = np.asarray(query.vector, dtype=np.float32)
-        out = np.asarray(self.data.vectors.vectors[ids], dtype=np.float32) @ vector
-        for number, (offsets, windows) in zip(numbers, pages):
-            a = self._doc_start[number]
-            inside = np.flatnonzero((ids >= a) & (ids < self._doc_end[number]))
-            rows, lengths = self._rows(offsets, ids[inside] - a)
-            if len(rows):
-                has = np.flatnonzero(lengths)
-                sims = np.asarray(windows[rows], dtype=np.float32) @ vector
-                best = np.maximum.reduceat(sims, np.concatenate([[0], np.cumsum(lengths[has])[:-1]]))
-                out[inside[has]] = np.maximum(out[inside[has]], best)
-        return out
+        raw_tokens = np.asarray(query.tokens, dtype=np.float32)
+        dense = np.asarray(self.data.vectors.vectors[ids], dtype=np.float32) @ vector
+        tokens = np.zeros(len(ids), dtype=np.float32)
+        for number, page in zip(numbers, pages):
+            inside = np.flatnonzero((ids >= self._doc_start[number]) & (ids < self._doc_end[number]))
+            local = ids[inside] - self._doc_start[number]
+            best = self._best_rows(page.window_offsets, page.windows, local, vector[None, :])
+            if best is not None:
+                has, sims = best
+                dense[inside[has]] = np.maximum(dense[inside[has]], sims[0])
+            if len(raw_tokens):
+                best = self._best_rows(page.token_offsets, page.tokens, local, page.basis.reduce(raw_tokens))
+                if best is not None:
+                    has, sims = best
+                    tokens[inside[has]] = sims.mean(axis=0)
+        return dense, tokens
+
+    def _best_rows(self, offsets: np.ndarray, rows: np.ndarray, local: np.ndarray, queries: np.ndarray):
+        """For sentences ``local`` whose rows (``rows[offsets[i]:offsets[i + 1]]``) are not empty: their positions
+        in ``local`` and each query row's best cosine among their rows, shape ``(len(queries), len(has))``; None
+        when none has rows."""
+        picked, lengths = self._rows(offsets, local)
+        if not len(picked):
+            return None
+        has = np.flatnonzero(lengths)
+        sims = queries @ np.asarray(rows[picked], dtype=np.float32).T
+        return has, np.maximum.reduceat(sims, np.concatenate([[0], np.cumsum(lengths[has])[:-1]]), axis=1)
 
     def best_similarity(self, vectors: np.ndarray) -> np.ndarray:
         """Each query vector's best dense score over the corpus (its nearest sentences' and their windows')."""
@@ -558,13 +574,15 @@ class Retriever:
         dense = self.dense_scores(vectors, ids)
         # The evidence the answer is judged on (Hit.dense): pooled windows count what they would score encoded.
         evidence = self.dense_scores(vectors, ids, self._window_offset) if self._window_offset else dense
-        for row, q in enumerate(queries):    # a scoped page whose windows are encoded scores as if indexed alone
-            page = self._page_dense(q, ids)
-            if page is not None:
-                dense[row] = evidence[row] = page
         lexical = lexical_all[:, ids]
+        tokens = self.token_scores(queries, ids)
+        for row, q in enumerate(queries):    # a scoped page embedded again scores as if it were indexed alone
+            page = self._page_scores(q, ids)
+            if page is not None:
+                dense[row], tokens[row] = page
+                evidence[row] = page[0]
         norm = 1.0 + self.token_weight + self.lexical_weight
-        fused = (dense + self.token_weight * self.token_scores(queries, ids) + self.lexical_weight * lexical) / norm
+        fused = (dense + self.token_weight * tokens + self.lexical_weight * lexical) / norm
         # Short questions in the corpus's own words: a keyword query ("carnegie call") embeds poorly.
         short = [row for row, q in enumerate(queries) if 0 < len(set(q.terms)) <= self.coverage_terms
                  and all(t in self.bm25.idf for t in q.terms)]

@@ -12,7 +12,7 @@ from qa.config import (PROCESS_ENVIRONMENT, AnswerSettings, RetrievalSettings, S
 QA = Path(__file__).resolve().parent.parent / "qa"
 #: The engine core: these import only each other, never a front end.
 CORE = ("abbreviations", "analysis", "answer", "building", "chunking", "config", "corpus", "embedding", "engine",
-        "evaluation", "focus", "followup", "index", "lexical", "page_windows", "question", "retrieval", "specifics",
+        "evaluation", "focus", "followup", "index", "lexical", "page_vectors", "question", "retrieval", "specifics",
         "spelling", "structure")
 
 

@@ -1,5 +1,5 @@
-"""A page's bot on an index that pooled its windows: the page's word windows are encoded by the model on its first
-scoped question (or when its embed page opens), so it scores its page as if the page were indexed alone.
+"""A page's bot on an index that pooled its windows: the page is embedded again on its first scoped question (or
+when its embed page opens), as a build of the page alone embeds it, so it scores its page as if indexed alone.
 
 Real model, real builds of a three-document corpus (once with pooled windows, once with encoded ones), real server.
 """
@@ -17,7 +17,7 @@ import pytest
 from qa import Engine
 from qa.config import ChunkSettings
 from qa.embedding import word_windows
-from qa.page_windows import PageWindows
+from qa.page_vectors import PageStore
 from qa.web import RunningServer, WebSettings, create_app
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -50,49 +50,63 @@ def _best(engine: Engine, doc: str | None) -> tuple[int, float]:
     return hit.best_sentence, hit.dense
 
 
-def test_page_windows_are_each_sentences_word_windows_encoded_once(engine):
+def test_a_page_is_embedded_again_as_a_build_of_it_alone_embeds_it(engine):
     texts = ["Not only are state-to-state cyber espionage activities likely ongoing, but the agreement also did "
              "not address other types of competition.", "A short one."]
     calls = []
+    original = engine.embedder.encode_for_index
 
-    def encode(batch):
-        calls.append(len(batch))
-        return engine.embedder.encode(batch)
+    class Counting:                                             # the real embedder, its calls counted
+        def encode_for_index(self, batch, windows):
+            calls.append((len(batch), windows))
+            return original(batch, windows)
 
-    pages = PageWindows()
-    assert pages.get(7) is None
-    assert pages.prepare(7, texts, encode) and pages.prepare(7, texts, encode)
-    offsets, vectors = pages.get(7)
+    store = PageStore()
+    assert store.get(7) is None
+    assert store.prepare(7, texts, Counting()) and store.prepare(7, texts, Counting())
+    assert calls == [(2, "encoded")]                            # once, windows encoded by the model
+    page = store.get(7)
     windows = word_windows(texts[0])
-    assert calls == [len(windows)]                               # one model call, for the long sentence only
-    assert offsets.tolist() == [0, len(windows), len(windows)]
-    expected = engine.embedder.encode(windows[:1])[0]
-    assert float(np.asarray(vectors[0], dtype=np.float32) @ expected) == pytest.approx(1.0, abs=1e-3)
+    assert page.window_offsets.tolist() == [0, len(windows), len(windows)]
+    first = engine.embedder.encode(windows[:1])[0]
+    assert float(np.asarray(page.windows[0], dtype=np.float32) @ first) == pytest.approx(1.0, abs=1e-3)
+    raw = original(texts, "encoded")
+    assert page.token_offsets.tolist() == raw.token_offsets.tolist()
+    assert page.basis.components.shape[0] <= len(raw.tokens)      # fitted on the page's own tokens
+    assert np.allclose(np.linalg.norm(np.asarray(page.tokens, dtype=np.float32), axis=1), 1, atol=1e-2)
 
 
-def test_a_page_over_the_limit_keeps_its_pooled_windows_and_old_pages_are_dropped_past_the_bound(engine):
+def test_a_page_over_the_limit_keeps_the_corpus_vectors_and_old_pages_are_dropped_past_the_bound(engine):
     long = " ".join(f"word{i}" for i in range(40))                # 40 words: 9 windows of 8 and 4 of 16
-    pages = PageWindows(per_page_max=len(word_windows(long)), held_max=len(word_windows(long)))
-    assert not pages.prepare(1, [long, long], engine.embedder.encode) and pages.get(1) is None
-    assert pages.prepare(2, [long], engine.embedder.encode) and pages.prepare(3, [long], engine.embedder.encode)
-    assert pages.get(2) is None and pages.get(3) is not None        # the least recently used page went
-    assert not PageWindows(per_page_max=0).prepare(4, [long], engine.embedder.encode)
+    store = PageStore(per_page_max=len(word_windows(long)))
+    assert not store.prepare(1, [long, long], engine.embedder) and store.get(1) is None
+    assert store.prepare(2, [long], engine.embedder)
+    store.held_max = store.get(2).nbytes                          # room for one page
+    assert store.prepare(3, [long], engine.embedder)
+    assert store.get(2) is None and store.get(3) is not None      # the least recently used page went
+    assert not PageStore(per_page_max=0).prepare(4, [long], engine.embedder)
 
 
-def test_a_scoped_question_scores_its_page_as_an_index_with_encoded_windows_does(builds):
+def test_a_scoped_question_scores_its_page_as_the_page_indexed_alone(builds, engine):
     pooled, encoded = builds
     doc = _article_id(pooled)
-    assert encoded.retriever.page_windows is None                 # windows encoded at the build: nothing to add
-    assert pooled.retriever.page_windows is not None
+    assert encoded.retriever.pages is None                        # windows encoded at the build: nothing to add
+    assert pooled.retriever.pages is not None
     unscoped = _best(pooled, None)
     before = _best(pooled, doc)
     pooled.warm(doc)
     after = _best(pooled, doc)
-    alone = _best(encoded, doc)
-    assert after[0] == alone[0]
+    alone = _best(engine, None)                                   # the article indexed alone
+    assert after[0] - pooled.retriever._doc_start[pooled.retriever._doc_numbers[doc]] == alone[0]
     assert after[1] == pytest.approx(alone[1], abs=0.02)          # int8 windows in the index, float16 here
     assert abs(before[1] - alone[1]) > 0.02                       # pooled windows (plus their offset) differed
-    assert _best(pooled, None) == unscoped                        # unscoped questions still use the pooled windows
+    assert _best(pooled, None) == unscoped                        # unscoped questions still use the corpus's vectors
+    query = dataclasses.replace(pooled.make_query(QUESTION), doc=doc)
+    ids = np.arange(pooled.retriever._doc_start[pooled.retriever._doc_numbers[doc]],
+                    pooled.retriever._doc_end[pooled.retriever._doc_numbers[doc]])
+    _, tokens = pooled.retriever._page_scores(query, ids)
+    expected = engine.retriever.token_scores([engine.make_query(QUESTION)])[0]
+    assert np.allclose(tokens, expected, atol=0.02)               # token MaxSim in a basis of the page's own
     answer = pooled.ask(QUESTION, doc=doc)
     assert answer.answerable and "competition" in answer.answer
 
@@ -102,16 +116,15 @@ def test_the_first_scoped_question_encodes_its_page_and_the_next_reuse_it(builds
     reef = next(doc for doc in pooled.documents if "coral" in doc)
     number = pooled.retriever._doc_numbers[reef]
     calls = []
-    original = pooled.embedder.encode
-    monkeypatch.setattr(pooled.embedder, "encode", lambda texts, **kw: calls.append(len(texts)) or original(texts, **kw))
+    original = pooled.embedder.encode_for_index
+    monkeypatch.setattr(pooled.embedder, "encode_for_index", lambda texts, windows: calls.append(len(texts)) or original(texts, windows))
     pooled.ask("Where are the reefs recovering?")                 # unscoped: no page is encoded
-    assert pooled.retriever.page_windows.get(number) is None
+    assert pooled.retriever.pages.get(number) is None
     first = pooled.ask("Where are the reefs recovering?", doc=reef)
-    assert pooled.retriever.page_windows.get(number) is not None
-    sentences = pooled.data.sentences
-    assert calls == [sum(len(word_windows(s.text)) for s in sentences if s.doc == reef)]   # one call: the page's
+    assert pooled.retriever.pages.get(number) is not None
+    assert calls == [sum(s.doc == reef for s in pooled.data.sentences)]   # one call, with the page's sentences
     second = pooled.ask("Where are the reefs recovering?", doc=reef)
-    assert len(calls) == 1                                        # the page's windows were kept
+    assert len(calls) == 1                                        # the page's vectors were kept
     assert first.answer == second.answer and first.citations[0].doc == reef
 
 
@@ -120,14 +133,14 @@ def test_opening_a_pages_embed_view_prepares_its_bot(builds):
     pooled, _ = builds
     handbook = next(doc for doc in pooled.documents if "handbook" in doc)
     number = pooled.retriever._doc_numbers[handbook]
-    assert pooled.retriever.page_windows.get(number) is None
+    assert pooled.retriever.pages.get(number) is None
     with RunningServer(create_app(pooled, WebSettings())) as server, \
             httpx.Client(base_url=server.url, timeout=30) as http:
         assert http.get("/embed", params={"doc": handbook}).status_code == 200
         deadline = time.monotonic() + 60
-        while pooled.retriever.page_windows.get(number) is None and time.monotonic() < deadline:
+        while pooled.retriever.pages.get(number) is None and time.monotonic() < deadline:
             time.sleep(0.2)
-        assert pooled.retriever.page_windows.get(number) is not None
+        assert pooled.retriever.pages.get(number) is not None
         body = http.post("/embed/ask", json={"question": "Who is the release manager?", "doc": handbook}).json()
         citations = body["answer"]["citations"]
         assert citations and all(c["doc"] == handbook for c in citations) and "Priya" in body["answer"]["answer"]
