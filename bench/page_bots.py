@@ -1,6 +1,6 @@
 """Benchmark a page's bot (questions scoped with ``doc=``) on an index that pooled its windows.
 
-Run: python bench/page_bots.py CORPUS INDEX [--doc ID ...]
+Run: python bench/page_bots.py CORPUS INDEX [--doc ID ...] [--quality]
      (e.g. the corpus and index that ``python bench/scale.py`` leaves in its work folder)
 
 For each page: how long embedding it again takes (``Engine.warm``: its word windows encoded, its token vectors in
@@ -8,6 +8,10 @@ a basis of its own), the memory it holds, the first scoped question's time on a 
 warm scoped ``ask`` p50 against the bare encode of the same question (one run, alternating, medians). Pages:
 those named with ``--doc``, else the article plus the Python documentation pages at the 50th and 90th percentile
 of word windows.
+
+``--quality`` also scores the page sets in ``bench/page-sets/`` (questions about one Python documentation page
+each, written blind from the page's text, every item naming its page in ``docs``) three ways: the page indexed
+alone (in a temporary folder), scoped to it in INDEX with the corpus's vectors, and scoped with page vectors.
 """
 from __future__ import annotations
 
@@ -24,6 +28,7 @@ from qa.config import configure_environment  # noqa: E402  (after the path is se
 configure_environment()   # offline, quiet, OpenMP threads that do not spin
 
 ARTICLE = "us-china-cyber-relations.txt"
+PAGE_SETS = ROOT / "bench" / "page-sets"
 QUESTIONS = ["What did the 2015 agreement bar?", "How do I open a file for appending?",
              "What is the main point of this page?", "who wrote this"]
 
@@ -35,6 +40,7 @@ def main() -> int:
     parser.add_argument("corpus", type=Path, help="the corpus folder the index was built from")
     parser.add_argument("index", type=Path, help="an index with pooled windows (over 20,000 sentences)")
     parser.add_argument("--doc", action="append", default=[], help="a page to measure; repeat for several")
+    parser.add_argument("--quality", action="store_true", help="also score the page sets of bench/page-sets/")
     args = parser.parse_args()
 
     from qa import Engine
@@ -80,7 +86,44 @@ def main() -> int:
         b, a = statistics.median(bare) * 1000, statistics.median(ask) * 1000
         print(f"| {doc} | {count:,} | {windows_of(doc):,} | {first:.2f} s | {memory} | "
               f"{a:.1f} ms / {b:.1f} ms = {a / b:.2f}x |")
+    if args.quality:
+        quality(engine, args.corpus)
     return 0
+
+
+def quality(engine, corpus: Path) -> None:
+    """Answer correct / rank 1 / near-topic refused on each page set: alone, scoped with corpus vectors, scoped."""
+    import shutil
+    import tempfile
+    from types import SimpleNamespace
+
+    from qa import Engine
+    from qa.evaluation import evaluate, load_eval_set
+
+    def scores(ask_many, items) -> str:
+        m = evaluate(SimpleNamespace(ask_many=ask_many), items)["metrics"]   # evaluate() only calls ask_many
+        return " / ".join("-" if m[k] is None else f"{m[k] * 100:.1f}"
+                          for k in ("answer_correct", "rank1", "near_topic_abstained"))
+
+    pages = engine.retriever.pages
+    print("\n| page set (answer correct / rank 1 / near-topic refused, %) | page alone | scoped, corpus vectors | "
+          "scoped, page vectors |")
+    print("|---|---|---|---|")
+    for path in sorted(PAGE_SETS.glob("*.jsonl")):
+        items = load_eval_set(path)
+        doc = items[0].docs[0]
+        with tempfile.TemporaryDirectory() as tmp:
+            alone_corpus = Path(tmp) / "corpus" / doc
+            alone_corpus.parent.mkdir(parents=True)
+            shutil.copy(corpus / doc, alone_corpus)
+            alone = Engine.load(corpus=Path(tmp) / "corpus", index=Path(tmp) / "index")
+            row = [scores(alone.ask_many, items)]
+        scoped = lambda q, h=None, top_k=None: engine.ask_many(q, h, top_k=top_k, docs=[doc] * len(q))  # noqa: E731
+        engine.retriever.pages = None
+        row.append(scores(scoped, items))
+        engine.retriever.pages = pages
+        row.append(scores(scoped, items))
+        print(f"| {path.stem} ({len(items)}) | " + " | ".join(row) + " |")
 
 
 if __name__ == "__main__":
