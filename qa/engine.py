@@ -193,8 +193,9 @@ class Engine:
         vectors, tokens = self.embedder.encode_with_tokens(
             [r.embed_text for r in readings] + [alt.embed_text for _, alt in extra])
         chosen = list(range(len(infos)))
-        if extra:
-            dense = self.retriever.best_similarity(vectors)
+        if extra:   # judged within each question's documents, when it is scoped
+            scopes = [docs[i] or () for i in range(len(infos))] + [docs[i] or () for i, _ in extra]
+            dense = self.retriever.best_similarity(vectors, scopes)
             for n, (i, alt) in enumerate(extra, start=len(infos)):
                 if dense[n] > dense[chosen[i]]:
                     chosen[i], readings[i] = n, alt

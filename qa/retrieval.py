@@ -418,18 +418,20 @@ class Retriever:
             a, b = int(self._doc_start[number]), int(self._doc_end[number])
             self.pages.prepare(number, [s.text for s in self.data.sentences[a:b]], embedder)
 
-    def _page_scores(self, query: Query, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-        """``(dense, tokens)`` scores of sentences ``ids`` for a scoped query, from its pages' own vectors (as
-        :meth:`dense_scores` and :meth:`token_scores`; sentences outside the scope score 0, and the query ranks
-        them last anyway); None unless every page in scope is held."""
-        if self.pages is None or not query.scope or not len(ids):
+    def _page_scores(self, scope: tuple[str, ...], vector: np.ndarray, raw_tokens: np.ndarray,
+                     ids: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+        """``(dense, tokens)`` scores of sentences ``ids`` for a query (``vector``, its token vectors ``raw_tokens``)
+        scoped to ``scope``, from its pages' own vectors (as :meth:`dense_scores` and :meth:`token_scores`;
+        sentences outside the scope score 0, and the query ranks them last anyway); None unless every page in scope
+        is held."""
+        if self.pages is None or not scope or not len(ids):
             return None
-        numbers = [self._doc_numbers[d] for d in dict.fromkeys(query.scope)]
+        numbers = [self._doc_numbers[d] for d in dict.fromkeys(scope)]
         pages = [self.pages.get(n) for n in numbers]
         if any(page is None for page in pages):
             return None
-        vector = np.asarray(query.vector, dtype=np.float32)
-        raw_tokens = np.asarray(query.tokens, dtype=np.float32)
+        vector = np.asarray(vector, dtype=np.float32)
+        raw_tokens = np.asarray(raw_tokens, dtype=np.float32)
         dense = np.asarray(self.data.vectors.vectors[ids], dtype=np.float32) @ vector
         tokens = np.zeros(len(ids), dtype=np.float32)
         for number, page in zip(numbers, pages):
@@ -457,14 +459,30 @@ class Retriever:
         sims = queries @ np.asarray(rows[picked], dtype=np.float32).T
         return has, np.maximum.reduceat(sims, np.concatenate([[0], np.cumsum(lengths[has])[:-1]]), axis=1)
 
-    def best_similarity(self, vectors: np.ndarray) -> np.ndarray:
-        """Each query vector's best dense score over the corpus (its nearest sentences' and their windows')."""
+    def best_similarity(self, vectors: np.ndarray, scopes: list[tuple[str, ...]] | None = None) -> np.ndarray:
+        """Each query vector's best dense score over the corpus (its nearest sentences' and their windows'), or over
+        its entry of ``scopes`` (document ids; empty: the corpus) when that holds at most
+        ``50 * dense_candidates`` sentences. Defaults to the corpus for every vector."""
         if not self.size:
             return np.zeros(len(vectors), dtype=np.float32)
+        scopes = scopes or [()] * len(vectors)
+        out = np.zeros(len(vectors), dtype=np.float32)
+        whole = []
+        for row, scope in enumerate(scopes):
+            ids = self._scope_ids(scope) if scope and self.scope_size(scope) <= 50 * self.dense_candidates else None
+            if ids is None:
+                whole.append(row)
+            elif len(ids):
+                page = self._page_scores(scope, vectors[row], np.zeros((0, vectors.shape[1])), ids)
+                out[row] = (page[0] if page is not None else self.dense_scores(vectors[row][None, :], ids)[0]).max()
+        if not whole:
+            return out
         if self.size <= self.exact_max:
-            return self.dense_scores(vectors).max(axis=1)
-        nearest = self._nearest(vectors, 32)
-        return np.array([self.dense_scores(v[None, :], ids[ids >= 0]).max() for v, ids in zip(vectors, nearest)])
+            out[whole] = self.dense_scores(vectors[whole]).max(axis=1)
+            return out
+        nearest = self._nearest(vectors[whole], 32)
+        out[whole] = [self.dense_scores(vectors[row][None, :], ids[ids >= 0]).max() for row, ids in zip(whole, nearest)]
+        return out
 
     def _focus(self, queries: list[Query], fused: np.ndarray, ids: np.ndarray) -> np.ndarray:
         """The document in focus per row, as a number: the query's (first) ``doc``, else its best sentence's (for a
@@ -577,7 +595,7 @@ class Retriever:
         lexical = lexical_all[:, ids]
         tokens = self.token_scores(queries, ids)
         for row, q in enumerate(queries):    # a scoped page embedded again scores as if it were indexed alone
-            page = self._page_scores(q, ids)
+            page = self._page_scores(q.scope, q.vector, q.tokens, ids)
             if page is not None:
                 dense[row], tokens[row] = page
                 evidence[row] = page[0]

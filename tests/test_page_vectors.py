@@ -104,7 +104,7 @@ def test_a_scoped_question_scores_its_page_as_the_page_indexed_alone(builds, eng
     query = dataclasses.replace(pooled.make_query(QUESTION), doc=doc)
     ids = np.arange(pooled.retriever._doc_start[pooled.retriever._doc_numbers[doc]],
                     pooled.retriever._doc_end[pooled.retriever._doc_numbers[doc]])
-    _, tokens = pooled.retriever._page_scores(query, ids)
+    _, tokens = pooled.retriever._page_scores(query.scope, query.vector, query.tokens, ids)
     expected = engine.retriever.token_scores([engine.make_query(QUESTION)])[0]
     assert np.allclose(tokens, expected, atol=0.02)               # token MaxSim in a basis of the page's own
     answer = pooled.ask(QUESTION, doc=doc)
