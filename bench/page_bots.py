@@ -1,10 +1,10 @@
-"""Benchmark a page's bot (questions scoped with ``doc=``) on an index that pooled its windows.
+"""Benchmark a page's bot (questions scoped with ``doc=``) in a corpus of several documents.
 
 Run: python bench/page_bots.py CORPUS INDEX [--doc ID ...] [--quality]
      (e.g. the corpus and index that ``python bench/scale.py`` leaves in its work folder)
 
-For each page: how long embedding it again takes (``Engine.warm``: its word windows encoded, its token vectors in
-a basis of its own), the memory it holds, the first scoped question's time on a page not yet embedded, and the
+For each page: how long embedding it again takes (``Engine.warm``: its token vectors in a basis of its own, and its
+word windows encoded when the index pooled them), the memory it holds, the first scoped question's time on a page not yet embedded, and the
 warm scoped ``ask`` p50 against the bare encode of the same question (one run, alternating, medians). Pages:
 those named with ``--doc``, else the article plus the Python documentation pages at the 50th and 90th percentile
 of word windows.
@@ -38,7 +38,7 @@ def main() -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter,
                                      epilog="example:\n  python bench/page_bots.py /tmp/scale/corpus /tmp/scale/index")
     parser.add_argument("corpus", type=Path, help="the corpus folder the index was built from")
-    parser.add_argument("index", type=Path, help="an index with pooled windows (over 20,000 sentences)")
+    parser.add_argument("index", type=Path, help="its index (several documents)")
     parser.add_argument("--doc", action="append", default=[], help="a page to measure; repeat for several")
     parser.add_argument("--quality", action="store_true", help="also score the page sets of bench/page-sets/")
     args = parser.parse_args()
@@ -49,7 +49,7 @@ def main() -> int:
     engine = Engine.load(corpus=args.corpus, index=args.index)
     retriever = engine.retriever
     if retriever.pages is None:
-        print("this index encoded its windows: page bots use the index as it is; nothing to measure")
+        print("this index holds one document: its bot uses the index as it is; nothing to measure")
         return 1
     sentences = engine.data.sentences
 

@@ -147,9 +147,9 @@ class RetrievalSettings:
         continuity_boost: added to the sentences of a conversation's document (that of the best answer to the
             previous question) for a question with a history that is not a follow-up, in a corpus of several
             documents (a follow-up is scoped to that document). Defaults to 0.1.
-        page_windows: most word windows a page may have to be embedded again, as an index of the page alone would,
-            on the page's first scoped question when the index pooled its windows (over 20,000 sentences;
-            :mod:`qa.page_vectors`); 0 keeps the corpus's vectors. Defaults to 2,000.
+        page_texts: most texts (sentences, and word windows when the index pooled them) the model may embed again
+            for a page on its first scoped question in a corpus of several documents, as an index of the page alone
+            would (:mod:`qa.page_vectors`); 0 keeps the corpus's vectors. Defaults to 2,500.
     """
 
     token_weight: float = 0.5
@@ -166,7 +166,7 @@ class RetrievalSettings:
     lexical_candidates: int = 50
     exact_max: int = 500
     continuity_boost: float = 0.1
-    page_windows: int = 2_000
+    page_texts: int = 2_500
 
 
 @dataclass(frozen=True)

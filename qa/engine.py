@@ -356,11 +356,11 @@ class Engine:
         return tuple(dict.fromkeys(ids)) or None
 
     def warm(self, doc: DocScope) -> None:
-        """Make the first questions scoped to ``doc`` fast: in an index that pooled its windows (over 20,000
-        sentences), embed the documents again now, as an index of each alone would (:mod:`qa.page_vectors`; 1.3 s
-        for the article's 34 sentences and 259 word windows), instead of at their first scoped question. The embed page
-        (``/embed?doc=``) calls it when it opens. Nothing to do for an index with encoded windows, or a page of
-        over ``settings.retrieval.page_windows`` word windows.
+        """Make the first questions scoped to ``doc`` fast: in a corpus of several documents, embed the documents
+        again now, as an index of each alone would (:mod:`qa.page_vectors`; 1.3 s for the article's 34 sentences and
+        259 word windows at 104,155 sentences), instead of at their first scoped question. The embed page
+        (``/embed?doc=``) calls it when it opens. Nothing to do for a corpus of one document, or a page of over
+        ``settings.retrieval.page_texts`` texts.
 
         Args:
             doc: a document id, a list of them, or None (nothing to do).

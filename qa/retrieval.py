@@ -10,7 +10,7 @@ import numpy as np
 from .embedding import POOLED_WINDOW_OFFSET
 from .index import IndexData, text_twins
 from .lexical import terms
-from .page_vectors import PAGE_WINDOWS_MAX, PageStore
+from .page_vectors import PAGE_TEXTS_MAX, PageStore
 from .structure import TOPIC_RULES, TopicRule, asks, role_masks
 
 logger = logging.getLogger(__name__)
@@ -141,9 +141,9 @@ class Retriever:
         exact_max: corpora up to this many sentences are scored whole. Defaults to 500.
         continuity_boost: added to the sentences of a conversation's document (``Query.prefer``, set for a
             question with a history that is not a follow-up; a follow-up is scoped to it). Defaults to 0.1.
-        page_windows: most word windows a scoped question's page may have for the model to embed it again on its
-            first question, as an index of the page alone would, when the index pooled its windows
-            (:mod:`qa.page_vectors`); 0 keeps the corpus's vectors. Defaults to 2,000.
+        page_texts: most texts (sentences, and word windows when the index pooled them) the model may embed again
+            for a scoped question's page in a corpus of several documents, as an index of the page alone would
+            (:mod:`qa.page_vectors`); 0 keeps the corpus's vectors. Defaults to 2,500.
     """
 
     def __init__(self, data: IndexData, token_weight: float = 0.5, lexical_weight: float = 0.05,
@@ -152,7 +152,7 @@ class Retriever:
                  follow: int = 2, coverage_weight: float = 0.2, coverage_terms: int = 4,
                  topic_rules: dict[str, TopicRule] | None = None, dense_candidates: int = 100,
                  lexical_candidates: int = 50, exact_max: int = 500, continuity_boost: float = 0.1,
-                 page_windows: int = PAGE_WINDOWS_MAX) -> None:
+                 page_texts: int = PAGE_TEXTS_MAX) -> None:
         self.data = data
         self.continuity_boost = continuity_boost
         self.coverage_terms = coverage_terms
@@ -183,8 +183,8 @@ class Retriever:
         self._windows = vectors.windows[: len(vectors.windows)] if small(vectors.windows) else vectors.windows
         self._windows = np.asarray(self._windows, dtype=np.float32) if small(vectors.windows) else self._windows
         self._window_offset = POOLED_WINDOW_OFFSET if data.manifest.get("windows") == "pooled" else 0.0
-        #: Scoped pages embedded again as alone, standing in for the corpus's vectors (None: windows encoded).
-        self.pages = PageStore(page_windows) if self._window_offset and page_windows else None
+        #: Scoped pages embedded again as alone, standing in for the corpus's vectors (None: one document, or off).
+        self.pages = PageStore(page_texts) if page_texts and len(data.documents) > 1 else None
         # A graph of distinct texts (qa.index.make_faiss_index) stands for each repeated sentence by its first.
         self._twins = text_twins([s.text for s in data.sentences]) if hasattr(data.faiss_index, "id_map") else {}
         # Chunks as (first sentence, count); every chunk is consecutive sentences of one paragraph.
@@ -404,8 +404,8 @@ class Retriever:
         return out
 
     def prepare_pages(self, scope: tuple[str, ...], embedder) -> None:
-        """Embed the documents of ``scope`` (a scoped question's pages) again as an index of each alone would, when
-        the index pooled its windows; once per page (:class:`qa.page_vectors.PageStore`).
+        """Embed the documents of ``scope`` (a scoped question's pages) again as an index of each alone would, in a
+        corpus of several documents; once per page (:class:`qa.page_vectors.PageStore`).
 
         Args:
             scope: document ids.
@@ -416,7 +416,8 @@ class Retriever:
         for doc in scope:
             number = self._doc_numbers[doc]
             a, b = int(self._doc_start[number]), int(self._doc_end[number])
-            self.pages.prepare(number, [s.text for s in self.data.sentences[a:b]], embedder)
+            self.pages.prepare(number, [s.text for s in self.data.sentences[a:b]], embedder,
+                               windows=bool(self._window_offset))
 
     def _page_scores(self, scope: tuple[str, ...], vector: np.ndarray, raw_tokens: np.ndarray,
                      ids: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
@@ -432,12 +433,15 @@ class Retriever:
             return None
         vector = np.asarray(vector, dtype=np.float32)
         raw_tokens = np.asarray(raw_tokens, dtype=np.float32)
-        dense = np.asarray(self.data.vectors.vectors[ids], dtype=np.float32) @ vector
+        encoded = all(page.windows is None for page in pages)     # the index's windows are encoded already
+        dense = self.dense_scores(vector[None, :], ids)[0] if encoded else \
+            np.asarray(self.data.vectors.vectors[ids], dtype=np.float32) @ vector
         tokens = np.zeros(len(ids), dtype=np.float32)
         for number, page in zip(numbers, pages):
             inside = np.flatnonzero((ids >= self._doc_start[number]) & (ids < self._doc_end[number]))
             local = ids[inside] - self._doc_start[number]
-            best = self._best_rows(page.window_offsets, page.windows, local, vector[None, :])
+            best = None if page.windows is None else self._best_rows(page.window_offsets, page.windows, local,
+                                                                      vector[None, :])
             if best is not None:
                 has, sims = best
                 dense[inside[has]] = np.maximum(dense[inside[has]], sims[0])

@@ -63,7 +63,7 @@ def test_a_page_is_embedded_again_as_a_build_of_it_alone_embeds_it(engine):
 
     store = PageStore()
     assert store.get(7) is None
-    assert store.prepare(7, texts, Counting()) and store.prepare(7, texts, Counting())
+    assert store.prepare(7, texts, Counting(), windows=True) and store.prepare(7, texts, Counting(), windows=True)
     assert calls == [(2, "encoded")]                            # once, windows encoded by the model
     page = store.get(7)
     windows = word_windows(texts[0])
@@ -78,11 +78,13 @@ def test_a_page_is_embedded_again_as_a_build_of_it_alone_embeds_it(engine):
 
 def test_a_page_over_the_limit_keeps_the_corpus_vectors_and_old_pages_are_dropped_past_the_bound(engine):
     long = " ".join(f"word{i}" for i in range(40))                # 40 words: 9 windows of 8 and 4 of 16
-    store = PageStore(per_page_max=len(word_windows(long)))
-    assert not store.prepare(1, [long, long], engine.embedder) and store.get(1) is None
-    assert store.prepare(2, [long], engine.embedder)
+    store = PageStore(per_page_max=1 + len(word_windows(long)))    # one sentence and its windows
+    assert not store.prepare(1, [long, long], engine.embedder, windows=True) and store.get(1) is None
+    assert store.prepare(5, [long, long], engine.embedder)         # sentences only: two texts
+    assert store.get(5).windows is None and store.get(5).token_offsets[-1] > 0
+    assert store.prepare(2, [long], engine.embedder, windows=True)
     store.held_max = store.get(2).nbytes                          # room for one page
-    assert store.prepare(3, [long], engine.embedder)
+    assert store.prepare(3, [long], engine.embedder, windows=True)
     assert store.get(2) is None and store.get(3) is not None      # the least recently used page went
     assert not PageStore(per_page_max=0).prepare(4, [long], engine.embedder)
 
@@ -90,8 +92,7 @@ def test_a_page_over_the_limit_keeps_the_corpus_vectors_and_old_pages_are_droppe
 def test_a_scoped_question_scores_its_page_as_the_page_indexed_alone(builds, engine):
     pooled, encoded = builds
     doc = _article_id(pooled)
-    assert encoded.retriever.pages is None                        # windows encoded at the build: nothing to add
-    assert pooled.retriever.pages is not None
+    assert engine.retriever.pages is None                         # one document: its vectors are its own already
     unscoped = _best(pooled, None)
     before = _best(pooled, doc)
     pooled.warm(doc)
@@ -109,6 +110,10 @@ def test_a_scoped_question_scores_its_page_as_the_page_indexed_alone(builds, eng
     assert np.allclose(tokens, expected, atol=0.02)               # token MaxSim in a basis of the page's own
     answer = pooled.ask(QUESTION, doc=doc)
     assert answer.answerable and "competition" in answer.answer
+    encoded.warm(doc)                                             # windows encoded at the build: tokens only
+    number = encoded.retriever._doc_numbers[doc]
+    assert encoded.retriever.pages.get(number).windows is None
+    assert _best(encoded, doc)[1] == pytest.approx(alone[1], abs=0.02)
 
 
 def test_the_first_scoped_question_encodes_its_page_and_the_next_reuse_it(builds, monkeypatch):

@@ -46,8 +46,8 @@ class WebService:
 
     def warm(self, doc: str) -> None:
         """Prepare page ``doc``'s bot in a background thread (:meth:`qa.Engine.warm`), once per page and process,
-        so that its first question does not wait for the page's windows to be encoded."""
-        if self.engine.retriever.pages is None:   # the index encoded its windows: nothing to prepare
+        so that its first question does not wait for the page to be embedded again."""
+        if self.engine.retriever.pages is None:   # one document: nothing to prepare
             return
         with self.lock:
             if doc in self._warming:
