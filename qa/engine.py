@@ -27,6 +27,9 @@ logger = logging.getLogger(__name__)
 
 #: Valid document ids named in the message for an unknown one (a wiki has thousands).
 SHOWN_DOCS = 5
+#: Most pages embedded again (:mod:`qa.page_vectors`) for one pass of :meth:`Engine.ask_many`; a batch scoped to
+#: more pages is answered a few pages at a time, so that all its pages fit in the held pages' memory bound.
+PAGES_AT_ONCE = 8
 #: A follow-up about what comes after its earlier answer ("what instead", "why that"): the sentences after that
 #: answer gain up to this much (:func:`qa.followup.near`), in this many sentences, among this many chunks retrieved.
 NEIGHBOUR_BONUS = {"next": 0.25, "reason": 0.2}
@@ -450,7 +453,11 @@ class Engine:
         if not infos:
             return []
         histories = histories or [[] for _ in infos]
-        for scope in dict.fromkeys(d for d in docs or [] if d):   # a page's bot scores its page as if indexed alone
+        docs = docs or [None] * len(infos)
+        scopes = list(dict.fromkeys(d for d in docs if d))
+        if self.retriever.pages is not None and len({doc for scope in scopes for doc in scope}) > PAGES_AT_ONCE:
+            return self._answer_by_pages(infos, top_k, ids, docs, histories, scopes)
+        for scope in scopes:   # a page's bot scores its page as if indexed alone
             self.retriever.prepare_pages(scope, self.embedder)
         infos, previous = self._follow_earlier(infos, histories, docs)
         infos, queries = self._embed(infos, docs)
@@ -470,6 +477,28 @@ class Engine:
         elapsed = round((time.perf_counter() - started) * 1000 / len(answers), 2)
         for answer in answers:
             answer.latency_ms = elapsed
+        return answers
+
+    def _answer_by_pages(self, infos: list[QuestionInfo], top_k: int, ids: list[str | None],
+                         docs: list[tuple[str, ...] | None], histories: list[list[str]],
+                         scopes: list[tuple[str, ...]]) -> list[Answer]:
+        """:meth:`_answer` for questions scoped to more pages than are embedded again at once: the questions of
+        at most :data:`PAGES_AT_ONCE` pages at a time, so that each page is held while its questions are answered
+        (the held pages have a memory bound), then the unscoped ones."""
+        groups, pages = [[]], set()
+        for scope in scopes:
+            if groups[-1] and len(pages | set(scope)) > PAGES_AT_ONCE:
+                groups.append([])
+                pages = set()
+            groups[-1].append(scope)
+            pages |= set(scope)
+        answers: list[Answer | None] = [None] * len(infos)
+        for chosen in [set(group) for group in groups] + [None]:
+            rows = [i for i, d in enumerate(docs) if (d in chosen if chosen is not None else not d)]
+            if rows:
+                for row, answer in zip(rows, self._answer([infos[i] for i in rows], top_k, [ids[i] for i in rows],
+                                                          [docs[i] for i in rows], [histories[i] for i in rows])):
+                    answers[row] = answer
         return answers
 
     def _say_which_page(self, answer: Answer, query: Query) -> None:

@@ -149,3 +149,19 @@ def test_opening_a_pages_embed_view_prepares_its_bot(builds):
         body = http.post("/embed/ask", json={"question": "Who is the release manager?", "doc": handbook}).json()
         citations = body["answer"]["citations"]
         assert citations and all(c["doc"] == handbook for c in citations) and "Priya" in body["answer"]["answer"]
+
+
+def test_a_batch_scoped_to_more_pages_than_held_at_once_answers_as_one_page_at_a_time(builds, monkeypatch):
+    import qa.engine
+
+    pooled, _ = builds
+    docs = list(pooled.documents)
+    questions = ["Who is the release manager?", "Where are the reefs recovering?", QUESTION]
+    monkeypatch.setattr(pooled.retriever, "pages", PageStore(held_max=1))     # room for one page only
+    one_by_one = [pooled.ask(q, doc=d).answer for q in questions for d in docs]
+    monkeypatch.setattr(qa.engine, "PAGES_AT_ONCE", 1)
+    together = pooled.ask_many([q for q in questions for _ in docs], docs=[d for _ in questions for d in docs])
+    assert [a.answer for a in together] == one_by_one
+    mixed = pooled.ask_many(questions + questions, docs=[docs[0], docs[1], docs[2], None, None, None])
+    assert [a.answer for a in mixed[3:]] == [pooled.ask(q).answer for q in questions]   # the unscoped ones, in order
+    assert [a.answer for a in mixed[:3]] == [pooled.ask(q, doc=d).answer for q, d in zip(questions, docs)]
