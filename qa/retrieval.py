@@ -34,7 +34,10 @@ class Query:
     those of the earlier question(s) a follow-up refers to; ``topics`` what it asks
     about besides the subject (see :func:`qa.analysis.question_topics`); ``asks`` its
     kind ("why", "what", ...; see :func:`qa.structure.asks`); ``doc`` the one document to
-    answer from (or several; None: any, the best match's document being the one in focus).
+    answer from (or several; None: any, the best match's document being the one in focus);
+    ``own_vectors`` whether a scoped query scores its documents with their own vectors when they
+    are held (:mod:`qa.page_vectors`; False for a follow-up kept on its conversation's document,
+    which the user did not scope, so that its answer does not depend on the pages asked before).
     """
 
     vector: np.ndarray
@@ -45,6 +48,7 @@ class Query:
     asks: str | None = None
     doc: str | tuple[str, ...] | None = None
     prefer: str | None = None
+    own_vectors: bool = True
 
     @property
     def scope(self) -> tuple[str, ...]:
@@ -599,7 +603,7 @@ class Retriever:
         lexical = lexical_all[:, ids]
         tokens = self.token_scores(queries, ids)
         for row, q in enumerate(queries):    # a scoped page embedded again scores as if it were indexed alone
-            page = self._page_scores(q.scope, q.vector, q.tokens, ids)
+            page = self._page_scores(q.scope, q.vector, q.tokens, ids) if q.own_vectors else None
             if page is not None:
                 dense[row], tokens[row] = page
                 evidence[row] = page[0]

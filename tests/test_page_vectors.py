@@ -165,3 +165,14 @@ def test_a_batch_scoped_to_more_pages_than_held_at_once_answers_as_one_page_at_a
     mixed = pooled.ask_many(questions + questions, docs=[docs[0], docs[1], docs[2], None, None, None])
     assert [a.answer for a in mixed[3:]] == [pooled.ask(q).answer for q in questions]   # the unscoped ones, in order
     assert [a.answer for a in mixed[:3]] == [pooled.ask(q, doc=d).answer for q, d in zip(questions, docs)]
+
+
+def test_an_unscoped_follow_up_kept_on_its_page_does_not_depend_on_the_pages_asked_before(builds, monkeypatch):
+    pooled, _ = builds
+    doc = _article_id(pooled)
+    history = ["What did the 2015 agreement bar?"]
+    monkeypatch.setattr(pooled.retriever, "pages", PageStore())   # nothing held
+    before = pooled.ask("and why did it fall short?", history=history)
+    pooled.warm(doc)
+    after = pooled.ask("and why did it fall short?", history=history)
+    assert before.citations[0].doc == doc and after.to_dict() | {"latency_ms": 0} == before.to_dict() | {"latency_ms": 0}
