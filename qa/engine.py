@@ -228,7 +228,7 @@ class Engine:
         for row, hits in zip(rows, best):
             if hits:
                 doc = self.data.sentences[hits[0].best_sentence].doc
-                keep = {"doc": (doc,), "own_vectors": False} if infos[row].context else {"prefer": doc}
+                keep = {"doc": (doc,), "as_alone": False} if infos[row].context else {"prefer": doc}
                 queries[row] = dataclasses.replace(queries[row], **keep)
         return queries
 

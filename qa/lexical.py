@@ -139,18 +139,45 @@ class BM25:
     def _rows(self, query) -> list[int]:
         return [self.vocab[t] for t in query if t in self.vocab]
 
-    def scores(self, query: list[str]) -> np.ndarray:
-        """BM25 score of every passage for ``query`` terms; shape ``(size,)``, zeros when no term matches."""
+    def idf_within(self, term: str, within: list[tuple[int, int]]) -> float:
+        """The IDF of ``term`` among the passages of ``within`` (``[start, end)`` ranges) alone, as a BM25 of just
+        those passages would weigh it (a term none of them holds weighs most)."""
+        size = sum(end - start for start, end in within)
+        df = 0
+        if term in self.vocab:
+            row = self.vocab[term]
+            cols = self.matrix.indices[self.matrix.indptr[row]:self.matrix.indptr[row + 1]]
+            df = int(sum(np.searchsorted(cols, end) - np.searchsorted(cols, start) for start, end in within))
+        return float(np.log(1 + (size - df + 0.5) / (df + 0.5)))
+
+    def scores(self, query: list[str], within: list[tuple[int, int]] | None = None) -> np.ndarray:
+        """BM25 score of every passage for ``query`` terms; shape ``(size,)``, zeros when no term matches.
+
+        Args:
+            query: the terms.
+            within: ``[start, end)`` passage ranges whose own IDF weighs the terms (see :meth:`idf_within`).
+                Defaults to None: the IDF of all passages.
+        """
         out = np.zeros(self.size, dtype=np.float32)
-        for row in self._rows(query):
+        factors: dict[str, float] = {}
+        for term in query:
+            if term not in self.vocab:
+                continue
+            row = self.vocab[term]
             start, end = self.matrix.indptr[row], self.matrix.indptr[row + 1]
-            out[self.matrix.indices[start:end]] += self.matrix.data[start:end]   # a row's indices are unique
+            data = self.matrix.data[start:end]
+            if within:      # the weights hold the corpus's IDF: trade it for that of the passages within
+                if term not in factors:
+                    factors[term] = self.idf_within(term, within) / self.idf[term]
+                data = data * factors[term]
+            out[self.matrix.indices[start:end]] += data   # a row's indices are unique
         return out
 
-    def coverage(self, query: list[str]) -> np.ndarray:
+    def coverage(self, query: list[str], within: list[tuple[int, int]] | None = None) -> np.ndarray:
         """IDF-weighted share of ``query``'s distinct terms each passage holds; shape ``(size,)``, 0..1.
 
-        A term no passage holds weighs as much as the rarest one that some passage does.
+        A term no passage holds weighs as much as the rarest one that some passage does. ``within``: passage
+        ranges whose own IDF weighs the terms, as in :meth:`scores`. Defaults to None.
         """
         out = np.zeros(self.size, dtype=np.float32)
         distinct = set(query)
@@ -158,7 +185,7 @@ class BM25:
             return out
         total = 0.0
         for term in distinct:
-            weight = self.idf.get(term, self._rarest)
+            weight = self.idf_within(term, within) if within else self.idf.get(term, self._rarest)
             total += weight
             if term in self.vocab:
                 row = self.vocab[term]

@@ -35,9 +35,11 @@ class Query:
     about besides the subject (see :func:`qa.analysis.question_topics`); ``asks`` its
     kind ("why", "what", ...; see :func:`qa.structure.asks`); ``doc`` the one document to
     answer from (or several; None: any, the best match's document being the one in focus);
-    ``own_vectors`` whether a scoped query scores its documents with their own vectors when they
-    are held (:mod:`qa.page_vectors`; False for a follow-up kept on its conversation's document,
-    which the user did not scope, so that its answer does not depend on the pages asked before).
+    ``as_alone`` whether a scoped query scores its documents as if they were indexed alone: BM25
+    and term coverage with their own IDF, and their own vectors when held (:mod:`qa.page_vectors`);
+    False for a follow-up kept on its conversation's document, which the user did not scope (its
+    answer then does not depend on the pages asked before, and unscoped conversations keep the
+    corpus's weights).
     """
 
     vector: np.ndarray
@@ -48,7 +50,7 @@ class Query:
     asks: str | None = None
     doc: str | tuple[str, ...] | None = None
     prefer: str | None = None
-    own_vectors: bool = True
+    as_alone: bool = True
 
     @property
     def scope(self) -> tuple[str, ...]:
@@ -248,6 +250,13 @@ class Retriever:
             parts.append(np.arange(self._doc_start[number], self._doc_end[number]))
         return np.unique(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
 
+    def _scope_ranges(self, scope: tuple[str, ...]) -> list[tuple[int, int]] | None:
+        """The ``[start, end)`` sentence ranges of the documents of ``scope``; None for no scope (the corpus)."""
+        if not scope or len(self._doc_names) <= 1:
+            return None
+        numbers = sorted({self._doc_numbers[d] for d in scope})
+        return [(int(self._doc_start[n]), int(self._doc_end[n])) for n in numbers]
+
     def scope_size(self, scope: tuple[str, ...]) -> int:
         """How many sentences a question scoped to ``scope`` searches (all when empty)."""
         return int(sum(self._doc_end[self._doc_numbers[d]] - self._doc_start[self._doc_numbers[d]]
@@ -353,9 +362,10 @@ class Retriever:
     def lexical_scores(self, query: Query) -> np.ndarray:
         """BM25 share of every sentence for ``query``: shape ``(n_sentences,)``, values 0..1 (the best
         sentence of the query's scope scores 1)."""
-        raw = self.bm25.scores(query.terms)
+        within = self._scope_ranges(query.scope) if query.as_alone else None
+        raw = self.bm25.scores(query.terms, within)
         if query.context_terms:
-            raw = raw + self.context_weight * self.bm25.scores(query.context_terms)
+            raw = raw + self.context_weight * self.bm25.scores(query.context_terms, within)
         within = raw[self._scope_ids(query.scope)] if query.scope else raw
         best = float(within.max()) if within.size else 0.0
         return raw / best if best > 0 else raw
@@ -603,7 +613,7 @@ class Retriever:
         lexical = lexical_all[:, ids]
         tokens = self.token_scores(queries, ids)
         for row, q in enumerate(queries):    # a scoped page embedded again scores as if it were indexed alone
-            page = self._page_scores(q.scope, q.vector, q.tokens, ids) if q.own_vectors else None
+            page = self._page_scores(q.scope, q.vector, q.tokens, ids) if q.as_alone else None
             if page is not None:
                 dense[row], tokens[row] = page
                 evidence[row] = page[0]
@@ -613,8 +623,10 @@ class Retriever:
         short = [row for row, q in enumerate(queries) if 0 < len(set(q.terms)) <= self.coverage_terms
                  and all(t in self.bm25.idf for t in q.terms)]
         if self.coverage_weight and short:
-            fused[short] += self.coverage_weight * np.stack([self.bm25.coverage(queries[row].terms)[ids]
-                                                             for row in short])
+            fused[short] += self.coverage_weight * np.stack([
+                self.bm25.coverage(queries[row].terms,
+                                   self._scope_ranges(queries[row].scope) if queries[row].as_alone else None)[ids]
+                for row in short])
         for row, q in enumerate(queries):      # a follow-up stays with the document of the question it continues
             if q.prefer is not None and q.prefer in self._doc_numbers and len(ids):
                 fused[row] += self.continuity_boost * (self._sentence_doc[ids] == self._doc_numbers[q.prefer])

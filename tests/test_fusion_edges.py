@@ -112,3 +112,26 @@ def test_duplicate_sentences_each_cite_their_own_offsets(tmp_path):
     for citation in answer.citations:
         assert text[citation.start:citation.end] == citation.text
     assert engine.ask("What do dogs do every morning?").answer == "Dogs bark at the mailman every morning."
+
+
+def test_bm25_within_passages_weighs_terms_as_a_bm25_of_those_passages_alone():
+    texts = ["The agreement barred theft.", "A bar of soap.", "The bar serves drinks.", "Foo bar baz.",
+             "The agreement held.", "Theft of secrets."]
+    corpus = BM25.build([terms(t) for t in texts])
+    part = BM25.build([terms(t) for t in texts[4:]] + [terms(texts[0])])   # a page of passages 4, 5 and 0
+    within = [(0, 1), (4, 6)]
+    for term in ("agreement", "theft", "bar"):                  # "barred" is "bar" as a stem
+        assert corpus.idf_within(term, within) == pytest.approx(part.idf[term], rel=1e-5)
+        assert corpus.idf_within(term, within) != pytest.approx(corpus.idf[term])   # the corpus weighs it otherwise
+    query = terms("what did the agreement bar theft")
+    scores = corpus.scores(query, within)
+    plain = corpus.scores(query)
+    # each term's weight is traded for its IDF within; what else BM25 weighs (term frequency, length) is the corpus's
+    for passage in (0, 4, 5):
+        expected = sum(float(corpus.matrix[corpus.vocab[t], passage]) * corpus.idf_within(t, within) / corpus.idf[t]
+                       for t in query if t in corpus.vocab)
+        assert scores[passage] == pytest.approx(expected, rel=1e-5)
+    assert scores[0] != pytest.approx(plain[0])
+    cover = corpus.coverage(terms("agreement theft"), within)
+    assert cover[0] == pytest.approx(1.0) and cover[4] == pytest.approx(
+        part.idf["agreement"] / (part.idf["agreement"] + part.idf["theft"]), rel=1e-5)
