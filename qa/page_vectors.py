@@ -100,11 +100,11 @@ class PageStore:
                 False.
 
         Returns:
-            Whether the page's vectors are held now (False for a page over ``per_page_max`` texts).
+            Whether the page's vectors are held now (False for a page over ``per_page_max`` texts, or without text).
         """
         if number in self._pages:
             return True
-        if not self.per_page_max or number in self._too_large:
+        if not self.per_page_max or not texts or number in self._too_large:
             return False
         with self._lock:   # one page at a time: two questions to a new page embed it once
             if number in self._pages:

@@ -87,6 +87,7 @@ def test_a_page_over_the_limit_keeps_the_corpus_vectors_and_old_pages_are_droppe
     assert store.prepare(3, [long], engine.embedder, windows=True)
     assert store.get(2) is None and store.get(3) is not None      # the least recently used page went
     assert not PageStore(per_page_max=0).prepare(4, [long], engine.embedder)
+    assert not store.prepare(6, [], engine.embedder) and store.get(6) is None      # a page without sentences
 
 
 def test_a_scoped_question_scores_its_page_as_the_page_indexed_alone(builds, engine):
