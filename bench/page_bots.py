@@ -11,7 +11,8 @@ of word windows.
 
 ``--quality`` also scores the page sets in ``bench/page-sets/`` (questions about one Python documentation page
 each, written blind from the page's text, every item naming its page in ``docs``) three ways: the page indexed
-alone (in a temporary folder), scoped to it in INDEX with the corpus's vectors, and scoped with page vectors.
+alone (in a temporary folder), scoped to it in INDEX with the corpus's vectors, and scoped with page vectors; and,
+when the article is in the corpus, the article's evaluation sets (``tests/eval/``) scoped to it, both ways.
 """
 from __future__ import annotations
 
@@ -124,6 +125,19 @@ def quality(engine, corpus: Path) -> None:
         engine.retriever.pages = pages
         row.append(scores(scoped, items))
         print(f"| {path.stem} ({len(items)}) | " + " | ".join(row) + " |")
+    if ARTICLE not in engine.documents:
+        return
+    article = lambda q, h=None, top_k=None: engine.ask_many(q, h, top_k=top_k, docs=[ARTICLE] * len(q))  # noqa: E731
+    print(f"\n| {ARTICLE}: set (answer correct / rank 1 / near-topic refused, %) | scoped, corpus vectors | "
+          "scoped, page vectors |")
+    print("|---|---|---|")
+    for path in sorted((ROOT / "tests" / "eval").glob("*.jsonl")):
+        items = load_eval_set(path)
+        engine.retriever.pages = None
+        row = [scores(article, items)]
+        engine.retriever.pages = pages
+        row.append(scores(article, items))
+        print(f"| {path.stem} | " + " | ".join(row) + " |")
 
 
 if __name__ == "__main__":
