@@ -66,6 +66,11 @@ def terms(text: str) -> list[str]:
     return out
 
 
+def _idf(size, df):
+    """BM25's IDF of a term held by ``df`` of ``size`` passages (numbers or arrays)."""
+    return np.log(1 + (size - df + 0.5) / (df + 0.5))
+
+
 class BM25:
     """Okapi BM25 scores of a query against every passage, from a sparse term-by-passage matrix.
 
@@ -111,7 +116,7 @@ class BM25:
         rows_a, cols_a = np.array(rows, dtype=np.int64), np.array(cols, dtype=np.int64)
         tf = np.array(counts, dtype=np.float32)
         df = np.bincount(rows_a, minlength=len(vocab)).astype(np.float64)
-        idf = np.log(1 + (size - df + 0.5) / (df + 0.5))
+        idf = _idf(size, df)
         avg = float(lengths.mean()) if size and lengths.mean() > 0 else 1.0
         norm = k1 * (1 - b + b * lengths[cols_a] / avg)
         weights = (idf[rows_a] * tf * (k1 + 1) / (tf + norm)).astype(np.float32)
@@ -136,19 +141,18 @@ class BM25:
         words = bytes(np.asarray(arrays["terms"], dtype=np.uint8)).decode("utf-8").split("\n") if shape[0] else []
         return cls(matrix, {word: i for i, word in enumerate(words)}, np.asarray(arrays["idf"]))
 
-    def _rows(self, query) -> list[int]:
-        return [self.vocab[t] for t in query if t in self.vocab]
+    def count_within(self, term: str, within: list[tuple[int, int]]) -> int:
+        """How many passages of ``within`` (``[start, end)`` ranges) hold ``term``."""
+        if term not in self.vocab:
+            return 0
+        row = self.vocab[term]
+        cols = self.matrix.indices[self.matrix.indptr[row]:self.matrix.indptr[row + 1]]   # sorted
+        return int(sum(np.searchsorted(cols, end) - np.searchsorted(cols, start) for start, end in within))
 
     def idf_within(self, term: str, within: list[tuple[int, int]]) -> float:
         """The IDF of ``term`` among the passages of ``within`` (``[start, end)`` ranges) alone, as a BM25 of just
         those passages would weigh it (a term none of them holds weighs most)."""
-        size = sum(end - start for start, end in within)
-        df = 0
-        if term in self.vocab:
-            row = self.vocab[term]
-            cols = self.matrix.indices[self.matrix.indptr[row]:self.matrix.indptr[row + 1]]
-            df = int(sum(np.searchsorted(cols, end) - np.searchsorted(cols, start) for start, end in within))
-        return float(np.log(1 + (size - df + 0.5) / (df + 0.5)))
+        return float(_idf(sum(end - start for start, end in within), self.count_within(term, within)))
 
     def scores(self, query: list[str], within: list[tuple[int, int]] | None = None) -> np.ndarray:
         """BM25 score of every passage for ``query`` terms; shape ``(size,)``, zeros when no term matches.

@@ -272,14 +272,7 @@ class Retriever:
         pattern = re.escape(lowered) + ("|" + re.escape(".".join(lowered) + ".") if word.isupper() else "")
         if re.search(pattern, text, re.IGNORECASE):
             return True
-        matrix = self.bm25.matrix
-        for term in terms(lowered):
-            row = self.bm25.vocab.get(term)
-            if row is not None:
-                cols = matrix.indices[matrix.indptr[row]:matrix.indptr[row + 1]]
-                if np.searchsorted(cols, b) > np.searchsorted(cols, a):
-                    return True
-        return False
+        return any(self.bm25.count_within(term, [(a, b)]) for term in terms(lowered))
 
     def _nearest(self, vectors: np.ndarray, k: int) -> np.ndarray:
         """Ids of the ``k`` sentences nearest each of ``vectors`` by FAISS: shape ``(len(vectors), <=k)``."""
