@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import shutil
+import threading
 import time
 from pathlib import Path
 
@@ -177,3 +178,30 @@ def test_an_unscoped_follow_up_kept_on_its_page_does_not_depend_on_the_pages_ask
     pooled.warm(doc)
     after = pooled.ask("and why did it fall short?", history=history)
     assert before.citations[0].doc == doc and after.to_dict() | {"latency_ms": 0} == before.to_dict() | {"latency_ms": 0}
+
+
+def test_a_page_being_embedded_does_not_hold_the_slots_other_questions_wait_for(builds, monkeypatch):
+    from qa.web.guards import Gate
+    from qa.web.service import WebService
+
+    pooled, _ = builds
+    handbook = next(doc for doc in pooled.documents if "handbook" in doc)
+    store = PageStore()
+    monkeypatch.setattr(pooled.retriever, "pages", store)          # no page held yet
+    service = WebService(pooled, WebSettings())
+    service.gate = Gate(running=1, waiting=4, wait_seconds=3)      # one slot: a question holding it blocks all
+    scoped: list = []
+    with store._lock:                                               # another page's embedding is under way
+        asker = threading.Thread(target=lambda: scoped.append(
+            service.ask("Who is the release manager?", [], None, doc=handbook)))
+        asker.start()
+        deadline = time.monotonic() + 10
+        while service.gate._inside < 1 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.3)                                             # the scoped question now waits for its page
+        assert asker.is_alive() and not scoped
+        unscoped = service.ask("What did the provincial government ban?", [], None)   # Busy if the slot were held
+        assert unscoped.answerable and unscoped.citations[0].doc.endswith("coral-reef-recovery.txt")
+    asker.join(60)
+    assert scoped and "Priya" in scoped[0].answer and scoped[0].citations[0].doc == handbook
+    assert store.get(pooled.retriever._doc_numbers[handbook]) is not None

@@ -98,8 +98,8 @@ class WebService:
             Busy: too many requests at once.
         """
         self.check(question, history, doc)
-        with self.gate.slot():
-            return self._engine_ask(question, history, top_k, doc)
+        with self.gate.admission():
+            return self._ask_in_slot(question, history, top_k, doc)
 
     async def ask_async(self, question: str, history: list[str], top_k: int | None,
                         doc: str | list[str] | None = None) -> Answer:
@@ -162,6 +162,11 @@ class WebService:
 
     def _ask_in_slot(self, question: str, history: list[str], top_k: int | None,
                      doc: str | list[str] | None = None) -> Answer:
+        """Ask once admitted at the gate. A scoped page not yet embedded again (:meth:`qa.Engine.warm`, up to about
+        12 s for a large page, one page at a time) is embedded before the question takes a running slot, so the
+        first questions to new pages never hold the slots that every other question waits for."""
+        if doc:
+            self.engine.warm(doc)
         with self.gate.running_slot():
             return self._engine_ask(question, history, top_k, doc)
 
