@@ -89,6 +89,18 @@ class Document:
         return self.text[span.start : span.end]
 
 
+def keeps_line_breaks(doc_id: str) -> bool:
+    """Whether the line breaks in document ``doc_id``'s text are meant to be shown: an HTML page's text has them only
+    in its ``<pre>`` blocks (code, console sessions; :mod:`qa.html_text` makes every other block one line), while a
+    ``.txt`` or ``.md`` file's lines may be prose wrapped at a fixed width.
+
+    Example:
+        >>> keeps_line_breaks("library/json.html"), keeps_line_breaks("notes.md")
+        (True, False)
+    """
+    return Path(doc_id).suffix.lower() in HTML_SUFFIXES
+
+
 def _norm(line: str) -> str:
     return " ".join(line.split()).casefold()
 

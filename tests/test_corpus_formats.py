@@ -216,3 +216,25 @@ def test_the_engine_answers_from_html_and_nested_pages_with_their_titles(wiki, t
         assert (answer.citations[0].doc, answer.citations[0].title) == (doc, title)
         for citation in answer.citations:
             assert engine.documents[citation.doc].text[citation.start:citation.end] == citation.text
+
+
+@pytest.mark.slow
+def test_code_from_an_html_page_shows_its_line_breaks_and_wrapped_prose_does_not(wiki, tmp_path):
+    from qa import Engine
+    from qa.web.render import Linker, answer_html, article_html, esc
+
+    (wiki / "wrapped.md").write_text("# Wrapped notes\n\nThe build runs every night and\nposts its report to the "
+                                     "team channel.\n\nNobody reads it on Sundays.\n", encoding="utf-8")
+    engine = Engine.load(corpus=wiki, index=tmp_path / "index")
+    setup = "team/onboarding/setup.html"
+    answer = engine.ask("how do i install the requirements", doc=setup)
+    assert answer.answer.count("\n") == 2                      # the <pre> block, as the page shows it
+    lines = "python3 -m venv .venv<br>.venv/bin/pip install -r requirements.txt<br>.venv/bin/python -m pytest -q"
+    reply = answer_html(answer, Linker())
+    assert reply.count(lines) == 3                             # the answer, its source card and the whole passage
+    assert lines in article_html(engine.documents[setup], engine.data.sentences, Linker())
+    wrapped = article_html(engine.documents["wrapped.md"], engine.data.sentences, Linker())
+    assert "every night and posts its report" in wrapped and "<br>" not in wrapped
+    assert esc("if x:\n    y = '<b>'", breaks=True) == "if x:<br>&nbsp;&nbsp;&nbsp;&nbsp;y = &#x27;&lt;b&gt;&#x27;"
+    assert esc(">>> try:\n...     raise", breaks=True) == "&gt;&gt;&gt; try:<br>...&nbsp;&nbsp;&nbsp;&nbsp; raise"
+    assert esc(">>> try:\n...     raise") == "&gt;&gt;&gt; try: ... raise"          # prose: one line

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import html
 import logging
+import re
 from collections import defaultdict
 from dataclasses import dataclass
 from urllib.parse import quote
 
 from ..answer import HEADLINE_PARAGRAPH, Answer, Citation, place
 from ..chunking import Sentence
-from ..corpus import Document
+from ..corpus import Document, keeps_line_breaks
 
 logger = logging.getLogger(__name__)
 
@@ -24,9 +25,25 @@ logger = logging.getLogger(__name__)
 ARTICLE_PATH = "article"
 
 
-def esc(text: str) -> str:
-    """``text`` escaped for HTML element content or a quoted attribute; whitespace runs become one space."""
-    return html.escape(" ".join(str(text).split()), quote=True)
+def esc(text: str, breaks: bool = False) -> str:
+    """``text`` escaped for HTML element content or a quoted attribute; whitespace runs become one space.
+
+    With ``breaks`` (element content only; defaults to False), its line breaks stay, as ``<br>``, and each line
+    keeps its indentation, as no-break spaces: a code sample reads as code (see :func:`qa.corpus.keeps_line_breaks`).
+    """
+    text = str(text)
+    if not breaks or "\n" not in text:
+        return html.escape(" ".join(text.split()), quote=True)
+    return "<br>".join(_indented(line) for line in text.strip("\n").split("\n"))
+
+
+def _indented(line: str) -> str:
+    """One line of code escaped, its spaces kept: its indentation as no-break spaces, and a run of spaces inside it
+    as no-break spaces and one space where the line may wrap."""
+    line = line.replace("\t", "    ").rstrip()
+    body = line.lstrip(" ")
+    spaced = re.sub(r"  +", lambda run: "&nbsp;" * (len(run.group()) - 1) + " ", html.escape(body, quote=True))
+    return "&nbsp;" * (len(line) - len(body)) + spaced
 
 
 def anchor(paragraph: int, sentence: int) -> str:
@@ -64,8 +81,9 @@ class Linker:
         return self.sentence(citation.doc, citation.paragraph, citation.answer_sentence)
 
 
-def _marked(text: str, start: int, spans: list[tuple[int, int]]) -> str:
-    """``text`` (which starts at document offset ``start``) escaped, with ``spans`` wrapped in ``<mark>``."""
+def _marked(text: str, start: int, spans: list[tuple[int, int]], breaks: bool = False) -> str:
+    """``text`` (which starts at document offset ``start``) escaped, with ``spans`` wrapped in ``<mark>`` (its line
+    breaks kept with ``breaks``, as in :func:`esc`; defaults to False)."""
     end = start + len(text)
     cuts = sorted((max(a, start) - start, min(b, end) - start) for a, b in spans if a < end and b > start)
     out, position = [], 0
@@ -74,15 +92,19 @@ def _marked(text: str, start: int, spans: list[tuple[int, int]]) -> str:
             a = position
         if a >= b:
             continue
-        out.append(esc_inline(text[position:a]))
-        out.append(f'<mark class="qa-hit">{esc_inline(text[a:b])}</mark>')
+        out.append(esc_inline(text[position:a], breaks))
+        out.append(f'<mark class="qa-hit">{esc_inline(text[a:b], breaks)}</mark>')
         position = b
-    out.append(esc_inline(text[position:]))
+    out.append(esc_inline(text[position:], breaks))
     return "".join(out)
 
 
-def esc_inline(text: str) -> str:
-    """Like :func:`esc` but keeps a single leading or trailing space (for text cut into pieces)."""
+def esc_inline(text: str, breaks: bool = False) -> str:
+    """Like :func:`esc` but keeps a single leading or trailing space (for text cut into pieces); with ``breaks``
+    (defaults to False), the piece's line breaks stay, as in :func:`esc`."""
+    if breaks and "\n" in text:
+        first, *rest = text.split("\n")
+        return "<br>".join([esc_inline(first), *(_indented(line) for line in rest)])
     collapsed = " ".join(text.split())
     if collapsed and text[:1].isspace():
         collapsed = " " + collapsed
@@ -116,19 +138,20 @@ def citation_card(citation: Citation, answer: Answer, linker: Linker, show_title
     document's title when ``show_title`` (defaults to False), the cited sentence(s) with the answer
     highlighted, and the whole passage and its score behind "Whole passage"."""
     spans = _answer_ranges(citation, answer)
+    breaks = keeps_line_breaks(citation.doc)
     href = esc(linker.citation(citation))
     start, end = cited_excerpt(citation, answer)
     excerpt = citation.text[start - citation.start:end - citation.start]
     sentence = "" if citation.paragraph == HEADLINE_PARAGRAPH else f", sentence {citation.answer_sentence}"
     where = place(citation) + sentence
     more = (f'<details class="qa-more"><summary>Whole passage</summary>'
-            f'<blockquote class="qa-quote">{_marked(citation.text, citation.start, spans)}</blockquote>'
+            f'<blockquote class="qa-quote">{_marked(citation.text, citation.start, spans, breaks)}</blockquote>'
             f'<p class="qa-score">Relevance score {citation.score:.2f}</p></details>')
     return (f'<li class="qa-card qa-card-{citation.n}">'
             f'<a class="qa-cite-link" href="{href}" title="Show {where} in the article (relevance score '
             f'{citation.score:.2f})">[{citation.n}] {place(citation).capitalize()}</a>'
             + (f' <span class="qa-doc">{esc(citation.title)}</span>' if show_title else "") +
-            f'<p class="qa-excerpt">{_marked(excerpt, start, spans)}</p>{more}</li>')
+            f'<p class="qa-excerpt">{_marked(excerpt, start, spans, breaks)}</p>{more}</li>')
 
 
 def _markers(answer: Answer, linker: Linker) -> str:
@@ -154,7 +177,8 @@ def answer_html(answer: Answer, linker: Linker) -> str:
     several = cites_several(answer)
     cards = "".join(citation_card(c, answer, linker, several) for c in answer.citations)
     if answer.answerable:
-        head = f'<p class="qa-answer">{esc(answer.answer)}{_markers(answer, linker)}</p>'
+        breaks = bool(answer.answer_spans) and keeps_line_breaks(answer.answer_spans[0].doc)
+        head = f'<p class="qa-answer">{esc(answer.answer, breaks)}{_markers(answer, linker)}</p>'
         listing = f'<p class="qa-label">Sources</p><ol class="qa-cites">{cards}</ol>' if cards else ""
         return f'<div class="qa-reply qa-answered">{head}{notes}{listing}</div>'
     head = (f'<p class="qa-answer qa-not-covered"><span class="qa-refusal-icon" aria-hidden="true">?</span> '
@@ -192,6 +216,7 @@ def article_html(doc: Document, sentences: list[Sentence], linker: Linker, panel
         An ``<article>`` element.
     """
     grouped = _sentences_by_paragraph(sentences, doc.id)
+    breaks = keeps_line_breaks(doc.id)
     level = "h2" if panel else "h1"
     headline = anchor(HEADLINE_PARAGRAPH, 1)      # the headline's citation points here
     parts = [f'<article class="qa-article" data-doc="{esc(doc.id)}">'
@@ -201,13 +226,13 @@ def article_html(doc: Document, sentences: list[Sentence], linker: Linker, panel
         position, pieces = span.start, []
         for sentence in grouped.get(number, []):
             if sentence.start > position:
-                pieces.append(esc_inline(doc.text[position:sentence.start]))
+                pieces.append(esc_inline(doc.text[position:sentence.start], breaks))
             name = anchor(number, sentence.index)
             attribute = f'data-anchor="{name}"' if panel else f'id="{name}"'
-            pieces.append(f'<span class="qa-s" {attribute}>{esc(sentence.text)}</span>')
+            pieces.append(f'<span class="qa-s" {attribute}>{esc(sentence.text, breaks)}</span>')
             position = max(position, sentence.end)
         if span.end > position:
-            pieces.append(esc_inline(doc.text[position:span.end]))
+            pieces.append(esc_inline(doc.text[position:span.end], breaks))
         paragraph_attribute = f'data-anchor="p{number}"' if panel else f'id="p{number}"'
         href = esc(f"{linker.article(doc.id)}#p{number}")
         parts.append(f'<p class="qa-p" {paragraph_attribute}><a class="qa-pn" href="{href}">{number}</a> '
