@@ -44,7 +44,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     parser.add_argument("-p", "--port", type=int, default=7860, help="port to listen on (default: 7860)")
     parser.add_argument("-c", "--corpus", metavar="DIR",
-                        help="folder of .txt/.md documents (env QA_CORPUS_DIR; default: the project's corpus/)")
+                        help="folder of .txt/.md/.html documents, sub-folders included (env QA_CORPUS_DIR; "
+                             "default: the project's corpus/)")
     parser.add_argument("-i", "--index", metavar="DIR",
                         help="index folder (env QA_INDEX_DIR; default: the project's index/)")
     parser.add_argument("-m", "--model", metavar="NAME_OR_PATH",

@@ -34,7 +34,8 @@ class _Formatter(argparse.RawDescriptionHelpFormatter):
 
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-c", "--corpus", metavar="DIR",
-                        help="folder of .txt/.md documents (env QA_CORPUS_DIR; default: the project's corpus/)")
+                        help="folder of .txt/.md/.html documents, sub-folders included (env QA_CORPUS_DIR; "
+                             "default: the project's corpus/)")
     parser.add_argument("-i", "--index", metavar="DIR",
                         help="index folder (env QA_INDEX_DIR; default: the project's index/)")
     parser.add_argument("-m", "--model", metavar="NAME_OR_PATH",
