@@ -395,6 +395,16 @@ def test_embed_doc_scopes_the_page_and_unknown_ids_get_a_404_page(client, ids):
     assert json.loads(anything.text.split('id="qa-config">')[1].split("</script>")[0])["doc"] is None
 
 
+def test_the_chat_page_of_several_documents_names_none_of_them_as_the_article(client, wiki):
+    config = client.get("/config").json()
+    assert config["title"] == "Ask: all 3 documents"
+    shown = json.dumps(config)
+    assert "<h1>All 3 documents</h1>" in shown and "Ask questions about the documents" in shown
+    assert "Ask a question about the documents and press Enter" in shown
+    assert "Your question about the documents" in shown and "about the article" not in shown
+    assert f"<h1>{wiki.docs[0].title}</h1>" not in shown
+
+
 def test_the_reply_names_the_document_beside_each_source_only_when_several_are_cited(wiki, ids):
     linker = Linker("", wiki.docs[0].id)
     several = wiki.ask("What is the greatest threat?", top_k=5)

@@ -213,8 +213,9 @@ PAGE_HEAD = """<style>
 })();
 </script>""".replace("@KEY@", _SAVED_KEY)
 
-#: The question box's accessible name (shown to screen readers; the placeholder says the same on screen).
-QUESTION_LABEL = "Your question about the article"
+#: The question box's accessible name (shown to screen readers; the placeholder says the same on screen), about
+#: "the article", or "the documents" in a corpus of several.
+QUESTION_LABEL = "Your question about {about}"
 
 
 def capitalised(message: str) -> str:
@@ -323,7 +324,9 @@ def build_blocks(ctx: "WebService") -> gr.Blocks:
         The :class:`gradio.Blocks` to mount at ``/``.
     """
     engine, settings = ctx.engine, ctx.settings
-    title = engine.docs[0].title if engine.docs else "the article"
+    several = len(engine.docs) > 1     # a wiki: the heading names no page in particular, as /embed does
+    title = f"all {len(engine.docs):,} documents" if several else engine.docs[0].title if engine.docs else "the article"
+    about = "the documents" if several else "the article"
 
     def respond(message: str, chat: list, questions: list, request: gr.Request):
         """Answer one chat message; the earlier questions of this conversation are the history."""
@@ -413,11 +416,13 @@ def build_blocks(ctx: "WebService") -> gr.Blocks:
         finally:
             shutil.rmtree(folder, ignore_errors=True)
 
-    with GuardedBlocks(title=f"Ask the article: {title}", analytics_enabled=False,
+    with GuardedBlocks(title=f"Ask: {title}" if several else f"Ask the article: {title}", analytics_enabled=False,
                        delete_cache=CACHE_SWEEP) as demo:
-        gr.HTML(f'<div id="qa-header"><h1>{esc(title)}</h1><p>Ask questions about the article; every answer '
-                f'cites the paragraphs it comes from. <a href="article" target="_blank">Read the article</a>'
-                f'</p></div>', padding=False)
+        heading = title[:1].upper() + title[1:]
+        gr.HTML(f'<div id="qa-header"><h1>{esc(heading)}</h1><p>Ask questions about {about}; every answer '
+                + ("cites the paragraphs it comes from, with their page's title.</p></div>" if several else
+                   'cites the paragraphs it comes from. <a href="article" target="_blank">Read the article</a>'
+                   '</p></div>'), padding=False)
         questions = gr.State([])
         saved = gr.Textbox(visible=False)  # the questions kept in sessionStorage, read on load
         # clicked by the page's script on load, only when the tab has a conversation to restore (an event run
@@ -435,9 +440,9 @@ def build_blocks(ctx: "WebService") -> gr.Blocks:
                         with gr.Row():
                             # no max_length: the browser would cut a long question silently; the engine
                             # cuts it and the reply says so (its note)
-                            box = gr.Textbox(placeholder="Ask a question about the article and press Enter",
-                                             label=QUESTION_LABEL, show_label=False, elem_id="q", scale=5,
-                                             autofocus=True)
+                            box = gr.Textbox(placeholder=f"Ask a question about {about} and press Enter",
+                                             label=QUESTION_LABEL.format(about=about), show_label=False, elem_id="q",
+                                             scale=5, autofocus=True)
                             send = gr.Button("Ask", variant="primary", scale=1, min_width=80, elem_id="qa-ask")
                         gr.HTML('<a class="qa-skip" href="#qa-chat">Skip to the sources of the latest answer</a>',
                                 padding=False)
