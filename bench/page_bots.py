@@ -12,7 +12,9 @@ of word windows.
 ``--quality`` also scores the page sets in ``bench/page-sets/`` (questions about one Python documentation page
 each, written blind from the page's text, every item naming its page in ``docs``) three ways: the page indexed
 alone (in a temporary folder), scoped to it in INDEX with the corpus's vectors, and scoped with page vectors; and,
-when the article is in the corpus, the article's evaluation sets (``tests/eval/``) scoped to it, both ways.
+when the article is in the corpus, the article's evaluation sets (``tests/eval/``) scoped to it, both ways, and all
+of them together unscoped, scoped and alone, the questions about a part of the page (its headline, summary,
+conclusion, authors) counted apart from the questions about what it says.
 """
 from __future__ import annotations
 
@@ -30,6 +32,8 @@ configure_environment()   # offline, quiet, OpenMP threads that do not spin
 
 ARTICLE = "us-china-cyber-relations.txt"
 PAGE_SETS = ROOT / "bench" / "page-sets"
+#: Question topics about a part of the page (:data:`qa.structure.TOPIC_RULES`) rather than what it says.
+PAGE_PARTS = {"title", "deck", "conclusion", "byline", "bio"}
 QUESTIONS = ["What did the 2015 agreement bar?", "How do I open a file for appending?",
              "What is the main point of this page?", "who wrote this"]
 
@@ -113,6 +117,9 @@ def quality(engine, corpus: Path) -> None:
     for path in sorted(PAGE_SETS.glob("*.jsonl")):
         items = load_eval_set(path)
         doc = items[0].docs[0]
+        if doc not in engine.documents:
+            print(f"| {path.stem} ({len(items)}) | {doc} is not in this corpus | | |")
+            continue
         with tempfile.TemporaryDirectory() as tmp:
             alone_corpus = Path(tmp) / "corpus" / doc
             alone_corpus.parent.mkdir(parents=True)
@@ -138,6 +145,37 @@ def quality(engine, corpus: Path) -> None:
         engine.retriever.pages = pages
         row.append(scores(article, items))
         print(f"| {path.stem} | " + " | ".join(row) + " |")
+    article_split(engine, corpus, article)
+
+
+def article_split(engine, corpus: Path, scoped) -> None:
+    """Right answers to the article's sets, all together: indexed alone, unscoped among the corpus, and ``scoped``
+    to it; questions about a part of the page (unscoped, "the headline" can mean any of the pages) apart."""
+    import shutil
+    import tempfile
+
+    from qa import Engine
+    from qa.evaluation import ABSTAIN_KINDS, load_eval_set
+
+    items = [item for path in sorted((ROOT / "tests" / "eval").glob("*.jsonl")) for item in load_eval_set(path)]
+    with tempfile.TemporaryDirectory() as tmp:
+        (Path(tmp) / "corpus").mkdir()
+        shutil.copy(corpus / ARTICLE, Path(tmp) / "corpus" / ARTICLE)
+        alone = Engine.load(corpus=Path(tmp) / "corpus", index=Path(tmp) / "index")
+        ways = {"article alone": alone.ask_many, "unscoped": engine.ask_many, "scoped": scoped}
+        answers = {way: ask([i.question for i in items], [i.history for i in items]) for way, ask in ways.items()}
+        group = [item.kind if item.kind in ABSTAIN_KINDS else
+                 "about a page part" if alone.analyze(item.question, item.history).topics & PAGE_PARTS
+                 else "about content"
+                 for item in items]
+    print(f"\n| {ARTICLE}, all {len(items)} questions of tests/eval (right answers; refusals for off/near-topic) | "
+          + " | ".join(ways) + " |")
+    print("|---|" + "---|" * len(ways))
+    for kind in ("about content", "about a page part", *ABSTAIN_KINDS):
+        rows = [n for n, g in enumerate(group) if g == kind]
+        counts = [sum(not answers[way][n].answerable if kind in ABSTAIN_KINDS else
+                      any(g in answers[way][n].answer for g in items[n].gold) for n in rows) for way in ways]
+        print(f"| {kind} ({len(rows)}) | " + " | ".join(str(c) for c in counts) + " |")
 
 
 if __name__ == "__main__":
