@@ -221,7 +221,7 @@ def test_the_engine_answers_from_html_and_nested_pages_with_their_titles(wiki, t
 @pytest.mark.slow
 def test_code_from_an_html_page_shows_its_line_breaks_and_wrapped_prose_does_not(wiki, tmp_path):
     from qa import Engine
-    from qa.web.render import Linker, answer_html, article_html, esc
+    from qa.web.render import Linker, answer_html, article_html, esc, esc_inline
 
     (wiki / "wrapped.md").write_text("# Wrapped notes\n\nThe build runs every night and\nposts its report to the "
                                      "team channel.\n\nNobody reads it on Sundays.\n", encoding="utf-8")
@@ -238,3 +238,4 @@ def test_code_from_an_html_page_shows_its_line_breaks_and_wrapped_prose_does_not
     assert esc("if x:\n    y = '<b>'", breaks=True) == "if x:<br>&nbsp;&nbsp;&nbsp;&nbsp;y = &#x27;&lt;b&gt;&#x27;"
     assert esc(">>> try:\n...     raise", breaks=True) == "&gt;&gt;&gt; try:<br>...&nbsp;&nbsp;&nbsp;&nbsp; raise"
     assert esc(">>> try:\n...     raise") == "&gt;&gt;&gt; try: ... raise"          # prose: one line
+    assert esc_inline("a\n    foo ", breaks=True) == "a<br>&nbsp;&nbsp;&nbsp;&nbsp;foo "   # a piece before a highlight

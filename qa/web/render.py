@@ -28,22 +28,26 @@ ARTICLE_PATH = "article"
 def esc(text: str, breaks: bool = False) -> str:
     """``text`` escaped for HTML element content or a quoted attribute; whitespace runs become one space.
 
-    With ``breaks`` (element content only; defaults to False), its line breaks stay, as ``<br>``, and each line
-    keeps its indentation, as no-break spaces: a code sample reads as code (see :func:`qa.corpus.keeps_line_breaks`).
+    With ``breaks`` (element content only; defaults to False), its line breaks and spaces stay, as in a code sample
+    (see :func:`qa.corpus.keeps_line_breaks` and :func:`_code`).
     """
     text = str(text)
-    if not breaks or "\n" not in text:
-        return html.escape(" ".join(text.split()), quote=True)
-    return "<br>".join(_indented(line) for line in text.strip("\n").split("\n"))
+    if breaks:
+        return _code(text.strip("\n"))
+    return html.escape(" ".join(text.split()), quote=True)
 
 
-def _indented(line: str) -> str:
-    """One line of code escaped, its spaces kept: its indentation as no-break spaces, and a run of spaces inside it
-    as no-break spaces and one space where the line may wrap."""
-    line = line.replace("\t", "    ").rstrip()
-    body = line.lstrip(" ")
-    spaced = re.sub(r"  +", lambda run: "&nbsp;" * (len(run.group()) - 1) + " ", html.escape(body, quote=True))
-    return "&nbsp;" * (len(line) - len(body)) + spaced
+def _code(text: str) -> str:
+    """``text`` escaped with its line breaks as ``<br>`` and its spaces kept: the indentation of a line after a break
+    as no-break spaces, any other run of spaces as no-break spaces and one space where the line may wrap (a tab is 4
+    spaces). ``text`` may be a piece of a line: its own start is not taken for a line's."""
+    lines = html.escape(text.replace("\r", "").replace("\t", "    "), quote=True).split("\n")
+    out = []
+    for number, line in enumerate(lines):
+        body = line.lstrip(" ") if number else line
+        spaced = re.sub(r"  +", lambda run: "&nbsp;" * (len(run.group()) - 1) + " ", body)
+        out.append("&nbsp;" * (len(line) - len(body)) + spaced)
+    return "<br>".join(out)
 
 
 def anchor(paragraph: int, sentence: int) -> str:
@@ -101,10 +105,9 @@ def _marked(text: str, start: int, spans: list[tuple[int, int]], breaks: bool = 
 
 def esc_inline(text: str, breaks: bool = False) -> str:
     """Like :func:`esc` but keeps a single leading or trailing space (for text cut into pieces); with ``breaks``
-    (defaults to False), the piece's line breaks stay, as in :func:`esc`."""
-    if breaks and "\n" in text:
-        first, *rest = text.split("\n")
-        return "<br>".join([esc_inline(first), *(_indented(line) for line in rest)])
+    (defaults to False), the piece's line breaks and spaces stay, as in :func:`esc`."""
+    if breaks:
+        return _code(text)
     collapsed = " ".join(text.split())
     if collapsed and text[:1].isspace():
         collapsed = " " + collapsed
