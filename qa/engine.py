@@ -457,6 +457,13 @@ class Engine:
         scopes = list(dict.fromkeys(d for d in docs if d))
         if self.retriever.pages is not None and len({doc for scope in scopes for doc in scope}) > PAGES_AT_ONCE:
             return self._answer_by_pages(infos, top_k, ids, docs, histories, scopes)
+        with self.retriever.pinned_pages(scopes):   # held until answered, whatever other questions embed meanwhile
+            return self._answer_held(infos, top_k, ids, docs, histories, scopes, started)
+
+    def _answer_held(self, infos: list[QuestionInfo], top_k: int, ids: list[str | None],
+                     docs: list[tuple[str, ...] | None], histories: list[list[str]], scopes: list[tuple[str, ...]],
+                     started: float) -> list[Answer]:
+        """:meth:`_answer` once the pages of ``scopes`` are kept held."""
         for scope in scopes:   # a page's bot scores its page as if indexed alone
             self.retriever.prepare_pages(scope, self.embedder)
         infos, previous = self._follow_earlier(infos, histories, docs)

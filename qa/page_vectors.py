@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections import OrderedDict
+from collections import Counter, OrderedDict
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,7 +30,8 @@ logger = logging.getLogger(__name__)
 #: sentences and 320 windows 3.4 s; the glossary, 598 and 1,891, 11.5 s). Over the Python documentation a page
 #: has a median of 319 windows and 90% have at most 1,874.
 PAGE_TEXTS_MAX = 2_500
-#: Most bytes of page vectors held in memory; the least recently used pages are dropped past it.
+#: Most bytes of page vectors held in memory; the least recently used pages are dropped past it, but not those a
+#: question is being answered from (:meth:`PageStore.pinned`).
 HELD_BYTES_MAX = 64 * 2**20
 
 
@@ -78,7 +81,9 @@ class PageStore:
         self.held_max = held_max
         self._pages: OrderedDict[int, PageVectors] = OrderedDict()
         self._too_large: set[int] = set()
-        self._lock = threading.Lock()
+        self._pinned: Counter[int] = Counter()
+        self._lock = threading.Lock()         # held while a page is embedded
+        self._pin_lock = threading.Lock()     # held only to count the pages in use: never waits for an embedding
 
     def get(self, number: int) -> PageVectors | None:
         """Page ``number``'s vectors, or None when they are not held."""
@@ -88,6 +93,20 @@ class PageStore:
                 if number in self._pages:
                     self._pages.move_to_end(number)
         return held
+
+    @contextmanager
+    def pinned(self, numbers: Iterable[int]) -> Iterator[None]:
+        """Keep pages ``numbers`` held (once prepared) for the ``with`` block, past the memory bound if need be: a
+        question's pages are not dropped by another question's between their preparation and their search."""
+        numbers = list(numbers)
+        with self._pin_lock:
+            self._pinned.update(numbers)
+        try:
+            yield
+        finally:
+            with self._pin_lock:
+                self._pinned.subtract(numbers)
+                self._pinned += Counter()     # drops the pages no question holds any more
 
     def prepare(self, number: int, texts: list[str], embedder: Embedder, windows: bool = False) -> bool:
         """Embed page ``number`` (its sentences ``texts``, in order) unless it is held already.
@@ -122,7 +141,12 @@ class PageStore:
                                np.asarray(raw.window_offsets, dtype=np.int64) if windows else None,
                                np.asarray(raw.windows, np.float16) if windows else None)
             self._pages[number] = page
-            while sum(p.nbytes for p in self._pages.values()) > self.held_max and len(self._pages) > 1:
-                self._pages.popitem(last=False)
+            held = sum(p.nbytes for p in self._pages.values())
+            with self._pin_lock:
+                unpinned = [n for n in self._pages if n != number and not self._pinned[n]]   # least recently used first
+            for old in unpinned:
+                if held <= self.held_max:
+                    break
+                held -= self._pages.pop(old).nbytes
             logger.debug("page vectors: document %d: %d texts embedded", number, count)
             return True

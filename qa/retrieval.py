@@ -1,6 +1,7 @@
 """Retrieval in two stages: candidates from FAISS and BM25, then precise scores for them only, as chunks."""
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 from dataclasses import dataclass
@@ -409,6 +410,13 @@ class Retriever:
             best = np.maximum.reduceat(sims, np.concatenate([[0], np.cumsum(lengths[has])[:-1]]), axis=1)
             out[:, has] = np.maximum(out[:, has], best)
         return out
+
+    def pinned_pages(self, scopes: list[tuple[str, ...]]):
+        """A context manager keeping the pages of ``scopes`` held while it lasts (:meth:`PageStore.pinned`; nothing to
+        do without page vectors)."""
+        if self.pages is None or not scopes:
+            return contextlib.nullcontext()
+        return self.pages.pinned({self._doc_numbers[d] for scope in scopes for d in scope if d in self._doc_numbers})
 
     def prepare_pages(self, scope: tuple[str, ...], embedder) -> None:
         """Embed the documents of ``scope`` (a scoped question's pages) again as an index of each alone would, in a

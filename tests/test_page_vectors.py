@@ -91,6 +91,19 @@ def test_a_page_over_the_limit_keeps_the_corpus_vectors_and_old_pages_are_droppe
     assert not store.prepare(6, [], engine.embedder) and store.get(6) is None      # a page without sentences
 
 
+def test_a_page_in_use_is_kept_past_the_bound_until_its_question_is_answered(engine):
+    store = PageStore()
+    assert store.prepare(1, ["A page about reefs.", "Fishing was banned."], engine.embedder)
+    store.held_max = store.get(1).nbytes                          # room for one page
+    with store.pinned([1]):                                       # page 1's question is being answered
+        with store.pinned([1, 2]):                                # and another one's, on pages 1 and 2
+            assert store.prepare(2, ["Another page."], engine.embedder)
+        assert store.prepare(3, ["A third page."], engine.embedder)
+        assert store.get(1) is not None and store.get(2) is None  # 2 is no longer in use: it went, over the bound
+    assert store.prepare(4, ["A fourth page."], engine.embedder)
+    assert store.get(1) is None and store.get(3) is None and store.get(4) is not None
+
+
 def test_a_scoped_question_scores_its_page_as_the_page_indexed_alone(builds, engine):
     pooled, encoded = builds
     doc = _article_id(pooled)
