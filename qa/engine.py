@@ -28,7 +28,8 @@ logger = logging.getLogger(__name__)
 #: Valid document ids named in the message for an unknown one (a wiki has thousands).
 SHOWN_DOCS = 5
 #: Most pages embedded again (:mod:`qa.page_vectors`) for one pass of :meth:`Engine.ask_many`; a batch scoped to
-#: more pages is answered a few pages at a time, so that all its pages fit in the held pages' memory bound.
+#: more pages is answered a few pages at a time, so that the pages it keeps held (past the memory bound if need be)
+#: stay few.
 PAGES_AT_ONCE = 8
 #: A follow-up about what comes after its earlier answer ("what instead", "why that"): the sentences after that
 #: answer gain up to this much (:func:`qa.followup.near`), in this many sentences, among this many chunks retrieved.
@@ -490,8 +491,8 @@ class Engine:
                          docs: list[tuple[str, ...] | None], histories: list[list[str]],
                          scopes: list[tuple[str, ...]]) -> list[Answer]:
         """:meth:`_answer` for questions scoped to more pages than are embedded again at once: the questions of
-        at most :data:`PAGES_AT_ONCE` pages at a time, so that each page is held while its questions are answered
-        (the held pages have a memory bound), then the unscoped ones."""
+        at most :data:`PAGES_AT_ONCE` pages at a time (each pass keeps its pages held, past the memory bound if need
+        be, until its questions are answered), then the unscoped ones."""
         groups, pages = [[]], set()
         for scope in scopes:
             if groups[-1] and len(pages | set(scope)) > PAGES_AT_ONCE:
